@@ -1,0 +1,44 @@
+"""Sampling for a fixed time and summing it up: the headless path of `nettop snapshot`."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Callable
+
+from .procfs import ProcRoot
+from .sampler import Cadence, Sampler
+from .snapshot import build_snapshot
+from .store import Store
+
+HOT_PROBE = "netstat"
+
+
+def store_for(duration: float, interval: float, margin: int = 8) -> Store:
+    """A store just large enough to hold a whole run at full rate."""
+    return Store(short_capacity=math.ceil(duration / interval) + margin,
+                 long_seconds=math.ceil(duration) + margin)
+
+
+def observed_span(store: Store, since: float) -> float:
+    """Seconds between the first and last hot sample, as actually taken."""
+    window = store.window(HOT_PROBE, since)
+    if window is None or len(window) < 2:
+        return 0.0
+    return window.ts[-1] - window.ts[0]
+
+
+def take_snapshot(root: ProcRoot, duration: float = 1.0, interval: float = 0.1,
+                  clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
+    """Sample every source for `duration` seconds and return the snapshot document."""
+    interval = min(interval, duration) if duration > 0 else interval
+    store = store_for(duration, interval)
+    cadence = Cadence(hot=interval, warm=min(1.0, max(duration, interval)),
+                      cold=max(duration, interval))
+    sampler = Sampler(root, store, cadence, clock=clock)
+    start = clock()
+    try:
+        sampler.run(until=start + duration)
+    finally:
+        sampler.stop()
+    return build_snapshot(store, root, since=start, duration_s=observed_span(store, start))

@@ -1,0 +1,81 @@
+"""/proc/net/dev: per-interface counters, the fallback and fixture source for links.
+
+    Inter-|   Receive                            |  Transmit
+     face |bytes    packets errs drop fifo frame compressed multicast|bytes ...
+        lo:    3193      29    0 ...
+
+The kernel prints `%6s:%8llu ...`, so a name of 6+ characters has no space
+before the colon and a long counter none after it. Names cannot contain ':' or
+'/' (dev_valid_name), but may hold '.', '-', '@'-free punctuation and non-ASCII
+bytes, which are decoded as UTF-8 with backslash escapes for invalid bytes.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .errors import ParseError
+from .netstat import Flat
+from .text import as_bytes
+
+DEFAULT_RX = ("bytes", "packets", "errs", "drop", "fifo", "frame", "compressed", "multicast")
+DEFAULT_TX = ("bytes", "packets", "errs", "drop", "fifo", "colls", "carrier", "compressed")
+
+
+@lru_cache(maxsize=16)
+def _columns(header: bytes) -> tuple[str, ...]:
+    """Field names from the second header line, `rx_`/`tx_` prefixed."""
+    parts = header.split(b"|")
+    if len(parts) != 3:
+        return tuple(f"rx_{c}" for c in DEFAULT_RX) + tuple(f"tx_{c}" for c in DEFAULT_TX)
+    rx = [t.decode("ascii", "replace") for t in parts[1].split()]
+    tx = [t.decode("ascii", "replace") for t in parts[2].split()]
+    return tuple(f"rx_{c}" for c in rx) + tuple(f"tx_{c}" for c in tx)
+
+
+def _split_lines(data: bytes | str, path: str) -> tuple[tuple[str, ...], list[tuple[int, bytes]]]:
+    lines = as_bytes(data).split(b"\n")
+    body = [(no, line) for no, line in enumerate(lines, 1) if line.strip()]
+    if not body:
+        return _columns(b""), []
+    if b"|" not in body[0][1]:
+        raise ParseError(path, body[0][0], body[0][1].decode("utf-8", "replace"), "missing header")
+    if len(body) < 2 or b"|" not in body[1][1]:
+        raise ParseError(path, 2, "", "missing second header line")
+    return _columns(body[1][1]), body[2:]
+
+
+def parse_netdev(data: bytes | str, path: str = "dev") -> dict[str, dict[str, int]]:
+    """`{"eth0": {"rx_bytes": ..., "tx_carrier": ...}}`"""
+    columns, rows = _split_lines(data, path)
+    out: dict[str, dict[str, int]] = {}
+    for no, line in rows:
+        name, values = _parse_row(no, line, len(columns), path)
+        out[name] = dict(zip(columns, values))
+    return out
+
+
+def _parse_row(no: int, line: bytes, width: int, path: str) -> tuple[str, list[int]]:
+    name, colon, rest = line.partition(b":")
+    name = name.strip()
+    if not colon or not name:
+        raise ParseError(path, no, line.decode("utf-8", "replace"), "expected 'name: counters'")
+    tokens = rest.split()
+    if len(tokens) != width:
+        raise ParseError(path, no, line.decode("utf-8", "replace"), f"{len(tokens)} counters for {width} columns")
+    try:
+        values = [int(t) for t in tokens]
+    except ValueError:
+        raise ParseError(path, no, line.decode("utf-8", "replace"), "not an integer") from None
+    return name.decode("utf-8", "backslashreplace"), values
+
+
+def parse_netdev_flat(data: bytes | str, path: str = "dev") -> Flat:
+    columns, rows = _split_lines(data, path)
+    names: list[str] = []
+    values: list[int] = []
+    for no, line in rows:
+        name, row = _parse_row(no, line, len(columns), path)
+        names.extend(f"{name}/{c}" for c in columns)
+        values.extend(row)
+    return tuple(names), values

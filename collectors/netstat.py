@@ -1,0 +1,65 @@
+"""/proc/net/netstat and /proc/net/snmp: pairs of header and value lines.
+
+    TcpExt: SyncookiesSent SyncookiesRecv ...
+    TcpExt: 0 0 ...
+
+Counter names are `Section.Field` as the kernel spells them. Header lines rarely
+change, so their split is cached: the hot path only splits and converts values.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .errors import ParseError
+from .text import as_bytes
+
+Flat = tuple[tuple[str, ...], list[int]]
+
+
+@lru_cache(maxsize=256)
+def _header_keys(header: bytes) -> tuple[bytes, tuple[str, ...]]:
+    tokens = header.split()
+    prefix = tokens[0] if tokens else b""
+    if not prefix.endswith(b":") or len(prefix) < 2:
+        raise ValueError("header does not start with 'Section:'")
+    section = prefix[:-1].decode("ascii", "backslashreplace")
+    return prefix, tuple(f"{section}.{t.decode('ascii', 'backslashreplace')}" for t in tokens[1:])
+
+
+def parse_netstat_flat(data: bytes | str, path: str = "netstat") -> Flat:
+    """Names and values of every counter, in file order."""
+    lines = as_bytes(data).split(b"\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if len(lines) % 2:
+        raise ParseError(path, len(lines), lines[-1].decode("utf-8", "replace"), "header without values")
+    names: list[str] = []
+    values: list[int] = []
+    for i in range(0, len(lines), 2):
+        header, row = lines[i], lines[i + 1]
+        try:
+            prefix, keys = _header_keys(header)
+        except ValueError as exc:
+            raise ParseError(path, i + 1, header.decode("utf-8", "replace"), str(exc)) from None
+        tokens = row.split()
+        if not tokens or tokens[0] != prefix:
+            raise ParseError(path, i + 2, row.decode("utf-8", "replace"), "values of another section")
+        if len(tokens) - 1 != len(keys):
+            raise ParseError(path, i + 2, row.decode("utf-8", "replace"),
+                             f"{len(tokens) - 1} values for {len(keys)} names")
+        try:
+            values.extend(map(int, tokens[1:]))
+        except ValueError:
+            raise ParseError(path, i + 2, row.decode("utf-8", "replace"), "not an integer") from None
+        names.extend(keys)
+    return tuple(names), values
+
+
+def parse_netstat(data: bytes | str, path: str = "netstat") -> dict[str, int]:
+    """`{"TcpExt.ListenOverflows": 3, ...}` for /proc/net/netstat or /proc/net/snmp."""
+    names, values = parse_netstat_flat(data, path)
+    return dict(zip(names, values))
+
+
+parse_snmp = parse_netstat

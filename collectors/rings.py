@@ -1,0 +1,142 @@
+"""Fixed-size rings of float64 samples, one table per source.
+
+A `Ring` keeps every sample of the last N samples (the full-rate ring); a
+`SecondRing` keeps one row per second: the last value of every column and the
+min/max of gauge columns (a counter's min and max are its neighbours' last).
+Memory is allocated once, so a long run does not grow.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from typing import Iterable, Sequence
+
+NAN = math.nan
+
+
+def _nan_array(size: int) -> array:
+    return array("d", [NAN]) * size
+
+
+class Ring:
+    """The last `capacity` rows of `columns`, with their timestamps."""
+
+    def __init__(self, columns: tuple[str, ...], capacity: int) -> None:
+        if capacity < 2:
+            raise ValueError("a ring needs room for at least two samples")
+        self.columns = columns
+        self.index = {c: i for i, c in enumerate(columns)}
+        self.width = len(columns)
+        self.capacity = capacity
+        self.ts = array("d", bytes(8 * capacity))
+        self.buf = _nan_array(capacity * self.width)
+        self.head = 0  # next slot to write
+        self.count = 0
+
+    def append(self, t: float, values: Sequence[float] | array) -> None:
+        w = self.width
+        i = self.head
+        self.ts[i] = t
+        self.buf[i * w:(i + 1) * w] = values if isinstance(values, array) else array("d", values)
+        self.head = (i + 1) % self.capacity
+        if self.count < self.capacity:
+            self.count += 1
+
+    def _order(self, last: int) -> Iterable[int]:
+        """Slot numbers of the `last` newest rows, oldest first."""
+        last = min(last, self.count)
+        start = (self.head - last) % self.capacity
+        return ((start + k) % self.capacity for k in range(last))
+
+    def rows_since(self, since: float | None) -> int:
+        """How many of the newest rows have a timestamp >= since (all if None)."""
+        if since is None:
+            return self.count
+        n = 0
+        for slot in reversed(list(self._order(self.count))):
+            if self.ts[slot] < since:
+                break
+            n += 1
+        return n
+
+    def copy_last(self, last: int) -> tuple[array, array]:
+        """Timestamps and row-major values of the newest rows, oldest first (a copy)."""
+        last = min(last, self.count)
+        w = self.width
+        start = (self.head - last) % self.capacity
+        end = start + last
+        if end <= self.capacity:
+            return self.ts[start:end], self.buf[start * w:end * w]
+        wrap = end - self.capacity
+        return (self.ts[start:] + self.ts[:wrap], self.buf[start * w:] + self.buf[:wrap * w])
+
+    def reshaped(self, columns: tuple[str, ...]) -> "Ring":
+        """A ring with other columns holding this one's history where names match."""
+        ring = Ring(columns, self.capacity)
+        ts, data = self.copy_last(self.count)
+        old = self.width
+        moves = [(ring.index[c], j) for j, c in enumerate(self.columns) if c in ring.index]
+        for r in range(len(ts)):
+            row = _nan_array(ring.width)
+            for new_j, old_j in moves:
+                row[new_j] = data[r * old + old_j]
+            ring.append(ts[r], row)
+        return ring
+
+
+class SecondRing:
+    """One row per second: last of every column, min/max of the gauge columns."""
+
+    def __init__(self, columns: tuple[str, ...], gauges: frozenset[str], capacity: int) -> None:
+        self.columns = columns
+        self.width = len(columns)
+        self.gauge_cols = [j for j, c in enumerate(columns) if c in gauges]
+        self.capacity = capacity
+        self.ts = array("d", bytes(8 * capacity))
+        self.last = _nan_array(capacity * self.width)
+        self.min = _nan_array(capacity * len(self.gauge_cols))
+        self.max = _nan_array(capacity * len(self.gauge_cols))
+        self.head = 0
+        self.count = 0
+
+    def add_second(self, second: float, rows: array) -> None:
+        """Fold the rows (row-major, this ring's width) of one second into a slot."""
+        w = self.width
+        n_rows = len(rows) // w if w else 0
+        if n_rows == 0:
+            return
+        i = self.head
+        self.ts[i] = second
+        self.last[i * w:(i + 1) * w] = rows[(n_rows - 1) * w:n_rows * w]
+        g = len(self.gauge_cols)
+        for k, j in enumerate(self.gauge_cols):
+            col = [v for v in rows[j::w] if v == v]
+            self.min[i * g + k] = min(col) if col else NAN
+            self.max[i * g + k] = max(col) if col else NAN
+        self.head = (i + 1) % self.capacity
+        if self.count < self.capacity:
+            self.count += 1
+
+    def reshaped(self, columns: tuple[str, ...], gauges: frozenset[str]) -> "SecondRing":
+        ring = SecondRing(columns, gauges, self.capacity)
+        new_index = {c: i for i, c in enumerate(columns)}
+        moves = [(new_index[c], j) for j, c in enumerate(self.columns) if c in new_index]
+        old_g = {j: k for k, j in enumerate(self.gauge_cols)}
+        new_g = {j: k for k, j in enumerate(ring.gauge_cols)}
+        gauge_moves = [(new_g[nj], old_g[oj]) for nj, oj in moves if nj in new_g and oj in old_g]
+        w, g, nw, ng = self.width, len(self.gauge_cols), ring.width, len(ring.gauge_cols)
+        last = min(self.count, self.capacity)
+        start = (self.head - last) % self.capacity
+        for k in range(last):
+            src = (start + k) % self.capacity
+            dst = k
+            ring.ts[dst] = self.ts[src]
+            for nj, oj in moves:
+                ring.last[dst * nw + nj] = self.last[src * w + oj]
+            for nk, ok in gauge_moves:
+                ring.min[dst * ng + nk] = self.min[src * g + ok]
+                ring.max[dst * ng + nk] = self.max[src * g + ok]
+        ring.count = last
+        ring.head = last % ring.capacity
+        return ring

@@ -1,0 +1,112 @@
+"""The network sysctls nettop audits, read from /proc/sys/net.
+
+Names use sysctl(8)'s spelling; a `.` inside an interface name is written `/`
+(`net.ipv4.conf.eth0/100.rp_filter`). Values are kept as the kernel writes them,
+with runs of white space folded to one space (tcp_mem's tabs become spaces).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from .errors import SourceUnavailable
+from .procfs import ProcRoot, read_small
+
+KNOBS: tuple[str, ...] = (
+    "net.core.somaxconn",
+    "net.core.netdev_max_backlog",
+    "net.core.netdev_budget",
+    "net.core.netdev_budget_usecs",
+    "net.core.default_qdisc",
+    "net.core.busy_poll",
+    "net.core.busy_read",
+    "net.core.rmem_default",
+    "net.core.rmem_max",
+    "net.core.wmem_default",
+    "net.core.wmem_max",
+    "net.ipv4.tcp_max_syn_backlog",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_mem",
+    "net.ipv4.tcp_rmem",
+    "net.ipv4.tcp_wmem",
+    "net.ipv4.udp_mem",
+    "net.ipv4.tcp_limit_output_bytes",
+    "net.ipv4.tcp_max_orphans",
+    "net.ipv4.tcp_max_tw_buckets",
+    "net.ipv4.icmp_echo_ignore_broadcasts",
+    "net.ipv4.icmp_ignore_bogus_error_responses",
+    "net.netfilter.nf_conntrack_count",
+    "net.netfilter.nf_conntrack_max",
+)
+PER_INTERFACE = ("rp_filter", "arp_filter")
+# Present only when the module is loaded; their absence is not a fault.
+OPTIONAL = frozenset({"net.netfilter.nf_conntrack_count", "net.netfilter.nf_conntrack_max"})
+# Registered only in the initial network namespace (net/ipv4/sysctl_net_ipv4.c
+# ipv4_table, net/core/sysctl_net_core.c net_core_table): a child sees none of them.
+# rmem_*/wmem_* are per namespace on 6.18 but were global on older kernels, so
+# their absence in a child is explained the same way.
+GLOBAL_ONLY = frozenset({
+    "net.core.netdev_max_backlog", "net.core.netdev_budget", "net.core.netdev_budget_usecs",
+    "net.core.busy_poll", "net.core.busy_read", "net.core.rmem_default", "net.core.rmem_max",
+    "net.core.wmem_default", "net.core.wmem_max", "net.core.default_qdisc",
+    "net.ipv4.tcp_mem", "net.ipv4.udp_mem", "net.ipv4.tcp_max_orphans",
+})
+MEM_KNOBS = {"tcp_mem": "net.ipv4.tcp_mem", "udp_mem": "net.ipv4.udp_mem"}
+
+
+@dataclass
+class SysctlReading:
+    values: dict[str, str] = field(default_factory=dict)
+    absent: dict[str, str] = field(default_factory=dict)
+
+
+def interface_knobs(root: ProcRoot) -> list[str]:
+    """`net.ipv4.conf.{all,default,<each interface>}.{rp_filter,arp_filter}`."""
+    conf = root.sysctl("net.ipv4.conf")
+    try:
+        names = sorted(os.listdir(conf), key=lambda n: (n not in ("all", "default"), n))
+    except OSError:
+        return []
+    return [f"net.ipv4.conf.{n.replace('.', '/')}.{knob}" for n in names for knob in PER_INTERFACE]
+
+
+def in_child_netns(root: ProcRoot) -> bool:
+    """True when the reader's network namespace is not the one of PID 1."""
+    try:
+        return os.stat(root.proc / "self/ns/net").st_ino != os.stat(root.proc / "1/ns/net").st_ino
+    except OSError:
+        return False
+
+
+def absent_reason(name: str, child_netns: bool, error: str) -> str:
+    if child_netns and name in GLOBAL_ONLY:
+        return "global knob: not visible inside a child network namespace (read it on the host)"
+    if name in OPTIONAL:
+        return "module not loaded (nf_conntrack)"
+    return error
+
+
+def read_sysctls(root: ProcRoot, names: list[str] | None = None) -> SysctlReading:
+    """Read every knob; one absent or unreadable knob never stops the others."""
+    if names is None:
+        names = list(KNOBS) + interface_knobs(root)
+    child = in_child_netns(root)
+    reading = SysctlReading()
+    for name in names:
+        try:
+            reading.values[name] = " ".join(read_small(root.sysctl(name)).split())
+        except SourceUnavailable as exc:
+            reading.absent[name] = absent_reason(name, child, str(exc.strerror or exc))
+    return reading
+
+
+def parse_mem_triple(value: str) -> dict[str, int]:
+    """`"383457 511277 766914"` -> `{"low": ..., "pressure": ..., "high": ...}` (pages)."""
+    parts = value.split()
+    if len(parts) != 3:
+        raise ValueError(f"expected three numbers, got {value!r}")
+    low, pressure, high = (int(p) for p in parts)
+    return {"low": low, "pressure": pressure, "high": high}
+

@@ -1,0 +1,1 @@
+"""nettop's terminal UI and command-line entry points."""
