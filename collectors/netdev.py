@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from .errors import ParseError
 from .netstat import Flat
-from .text import as_bytes
+from .text import as_bytes, parse_ints
 
 DEFAULT_RX = ("bytes", "packets", "errs", "drop", "fifo", "frame", "compressed", "multicast")
 DEFAULT_TX = ("bytes", "packets", "errs", "drop", "fifo", "colls", "carrier", "compressed")
@@ -64,18 +64,32 @@ def _parse_row(no: int, line: bytes, width: int, path: str) -> tuple[str, list[i
     if len(tokens) != width:
         raise ParseError(path, no, line.decode("utf-8", "replace"), f"{len(tokens)} counters for {width} columns")
     try:
-        values = [int(t) for t in tokens]
+        values = parse_ints(tokens)
     except ValueError:
         raise ParseError(path, no, line.decode("utf-8", "replace"), "not an integer") from None
     return name.decode("utf-8", "backslashreplace"), values
 
 
+@lru_cache(maxsize=4096)
+def _names(name: str, columns: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f"{name}/{c}" for c in columns)
+
+
 def parse_netdev_flat(data: bytes | str, path: str = "dev") -> Flat:
     columns, rows = _split_lines(data, path)
     names: list[str] = []
-    values: list[int] = []
+    tokens: list[bytes] = []
+    width = len(columns)
     for no, line in rows:
-        name, row = _parse_row(no, line, len(columns), path)
-        names.extend(f"{name}/{c}" for c in columns)
-        values.extend(row)
-    return tuple(names), values
+        name, colon, rest = line.partition(b":")
+        row = rest.split()
+        if not colon or not name.strip() or len(row) != width:
+            _parse_row(no, line, width, path)  # raises the precise ParseError
+        names.extend(_names(name.strip().decode("utf-8", "backslashreplace"), columns))
+        tokens += row
+    try:
+        return tuple(names), parse_ints(tokens)
+    except ValueError:
+        for no, line in rows:
+            _parse_row(no, line, width, path)
+        raise ParseError(path, 0, "", "not an integer") from None

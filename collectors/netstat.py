@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from .errors import ParseError
-from .text import as_bytes
+from .text import as_bytes, parse_ints
 
 Flat = tuple[tuple[str, ...], list[int]]
 
@@ -35,7 +35,7 @@ def parse_netstat_flat(data: bytes | str, path: str = "netstat") -> Flat:
     if len(lines) % 2:
         raise ParseError(path, len(lines), lines[-1].decode("utf-8", "replace"), "header without values")
     names: list[str] = []
-    values: list[int] = []
+    tokens_all: list[bytes] = []
     for i in range(0, len(lines), 2):
         header, row = lines[i], lines[i + 1]
         try:
@@ -48,12 +48,24 @@ def parse_netstat_flat(data: bytes | str, path: str = "netstat") -> Flat:
         if len(tokens) - 1 != len(keys):
             raise ParseError(path, i + 2, row.decode("utf-8", "replace"),
                              f"{len(tokens) - 1} values for {len(keys)} names")
-        try:
-            values.extend(map(int, tokens[1:]))
-        except ValueError:
-            raise ParseError(path, i + 2, row.decode("utf-8", "replace"), "not an integer") from None
+        tokens_all += tokens[1:]
         names.extend(keys)
-    return tuple(names), values
+    return tuple(names), _ints_or_error(tokens_all, lines, path)
+
+
+def _ints_or_error(tokens: list[bytes], lines: list[bytes], path: str) -> list[int]:
+    """All values in one conversion; on failure, find the line to blame."""
+    try:
+        return parse_ints(tokens)
+    except ValueError:
+        pass
+    for no, line in enumerate(lines, 1):
+        try:
+            parse_ints(line.split()[1:])
+        except ValueError:
+            if no % 2 == 0:
+                raise ParseError(path, no, line.decode("utf-8", "replace"), "not an integer") from None
+    raise ParseError(path, 0, "", "not an integer")
 
 
 def parse_netstat(data: bytes | str, path: str = "netstat") -> dict[str, int]:

@@ -63,9 +63,7 @@ class Sampler:
         except ParseError as exc:
             self.store.parse_error(src.name, str(exc))
             return
-        was_down = self.store.status(src.name).ok is False
-        self.store.record(src.name, t, names, values, raw)
-        if was_down and self.on_event:
+        if self.store.record(src.name, t, names, values, raw) and self.on_event:
             self.on_event(src.name, "available again")
 
     def sample_sysctls(self) -> None:

@@ -12,7 +12,10 @@ are `unsigned int` in the kernel and wrap at 2^32.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterator
 
 from .errors import ParseError
 from .netstat import Flat
@@ -48,36 +51,54 @@ def _column_name(index: int) -> str:
     return COLUMNS.get(index, f"col{index}")
 
 
-def parse_softnet(data: bytes | str, path: str = "softnet_stat") -> list[SoftnetRow]:
-    rows: list[SoftnetRow] = []
+@lru_cache(maxsize=64)
+def _row_layout(cpu: int, width: int) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """Column names and the word positions they come from, for one row shape."""
+    keep = tuple(i for i in range(width) if i not in UNUSED_COLUMNS and i != CPU_INDEX_COLUMN)
+    return tuple(f"cpu{cpu}/{_column_name(i)}" for i in keep), keep
+
+
+def _words(line: bytes) -> list[int]:
+    """The row's words; every word is `%08x`, so fromhex+unpack does it in C."""
+    tokens = line.split()
+    joined = b"".join(tokens)
+    if len(joined) == 8 * len(tokens):
+        try:
+            return list(struct.unpack(f">{len(tokens)}I", bytes.fromhex(joined.decode("ascii"))))
+        except (ValueError, UnicodeDecodeError):
+            pass
+    return [int(w, 16) for w in tokens]
+
+
+def _rows(data: bytes | str, path: str) -> Iterator[tuple[int, list[int]]]:
+    """(cpu, words) per row; rows may differ in width."""
     row_no = 0
     for no, line in enumerate(as_bytes(data).split(b"\n"), 1):
-        words = line.split()
-        if not words:
+        if not line.strip():
             continue
-        if len(words) < 3:
-            raise ParseError(path, no, line.decode("utf-8", "replace"), "fewer than 3 columns")
         try:
-            numbers = [int(w, 16) for w in words]
+            words = _words(line)
         except ValueError:
             raise ParseError(path, no, line.decode("utf-8", "replace"), "not a hex word") from None
-        cpu = numbers[CPU_INDEX_COLUMN] if len(numbers) > CPU_INDEX_COLUMN else row_no
-        fields = {
-            _column_name(i): v
-            for i, v in enumerate(numbers)
-            if i not in UNUSED_COLUMNS and i != CPU_INDEX_COLUMN
-        }
-        rows.append(SoftnetRow(cpu, fields))
+        if len(words) < 3:
+            raise ParseError(path, no, line.decode("utf-8", "replace"), "fewer than 3 columns")
+        yield (words[CPU_INDEX_COLUMN] if len(words) > CPU_INDEX_COLUMN else row_no), words
         row_no += 1
+
+
+def parse_softnet(data: bytes | str, path: str = "softnet_stat") -> list[SoftnetRow]:
+    rows = []
+    for cpu, words in _rows(data, path):
+        _, keep = _row_layout(cpu, len(words))
+        rows.append(SoftnetRow(cpu, {_column_name(i): words[i] for i in keep}))
     return rows
 
 
 def parse_softnet_flat(data: bytes | str, path: str = "softnet_stat") -> Flat:
     names: list[str] = []
     values: list[int] = []
-    for row in parse_softnet(data, path):
-        prefix = f"cpu{row.cpu}/"
-        for key, value in row.fields.items():
-            names.append(prefix + key)
-            values.append(value)
+    for cpu, words in _rows(data, path):
+        row_names, keep = _row_layout(cpu, len(words))
+        names.extend(row_names)
+        values.extend(words[i] for i in keep)
     return tuple(names), values

@@ -29,6 +29,7 @@ SNMP_GAUGES = frozenset({
     "Ip.Forwarding", "Ip.DefaultTTL", "Tcp.RtoAlgorithm", "Tcp.RtoMin", "Tcp.RtoMax",
     "Tcp.MaxConn", "Tcp.CurrEstab",
 })
+NETSTAT_GAUGES = frozenset({"MPTcpExt.MPCurrEstab"})
 
 
 def _all(_: str) -> bool:
@@ -53,7 +54,7 @@ def _softnet_gauge(name: str) -> bool:
 
 
 PROC_SOURCES: tuple[ProcSourceSpec, ...] = (
-    ProcSourceSpec("netstat", Tier.HOT, parse_netstat_flat),
+    ProcSourceSpec("netstat", Tier.HOT, parse_netstat_flat, NETSTAT_GAUGES.__contains__),
     ProcSourceSpec("snmp", Tier.HOT, parse_netstat_flat, SNMP_GAUGES.__contains__),
     ProcSourceSpec("sockstat", Tier.HOT, parse_sockstat_flat, _all),
     ProcSourceSpec("softnet_stat", Tier.HOT, parse_softnet_flat, _softnet_gauge, SOFTNET_BITS),

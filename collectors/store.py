@@ -111,10 +111,12 @@ class Store:
     # --- writer side -------------------------------------------------------------
 
     def record(self, source: str, t: float, names: tuple[str, ...], values: list[int],
-               raw: bytes = b"") -> None:
+               raw: bytes = b"") -> bool:
+        """Append a sample; True when the source was down before it (it came back)."""
         s = self._get(source)
         with s.lock:
-            if s.ring is None or names != s.ring.columns:
+            ring = s.ring
+            if ring is None or (names is not ring.columns and names != ring.columns):
                 self._reshape(s, names)
             assert s.ring is not None
             second = math.floor(t)
@@ -127,8 +129,10 @@ class Store:
             s.version += 1
             st = s.status
             st.samples += 1
+            came_back = st.ok is False
             if st.ok is not True:
                 st.ok, st.error, st.since = True, None, t
+            return came_back
 
     def set_info(self, source: str, t: float, info: Any) -> None:
         """Structured data of a source kept without numeric history (sysctls)."""

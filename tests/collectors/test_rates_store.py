@@ -1,0 +1,144 @@
+"""Ring store and derived views: bounded, copied, gaps instead of spikes."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from nettop.collectors.rates import counter_delta, gauge_peak, last_rate, peak_rate
+from nettop.collectors.rings import Ring
+from nettop.collectors.store import Store
+
+
+def test_delta_and_rate_of_a_steady_counter() -> None:
+    d = counter_delta([0.0, 1.0, 2.0], [10, 20, 40])
+    assert d.delta == 30 and d.seconds == 2.0 and d.rate == 15 and d.gaps == 0
+
+
+def test_backward_counter_is_a_gap_not_a_spike() -> None:
+    # reset between t=1 and t=2: that step is left out, the rest still counts
+    d = counter_delta([0.0, 1.0, 2.0, 3.0], [100, 110, 5, 25])
+    assert d.gaps == 1
+    assert d.delta == 10 + 20
+    assert d.rate == 15.0
+    assert last_rate([1.0, 2.0], [110, 5]) is None
+
+
+def test_32_bit_counter_wraps_instead_of_gapping() -> None:
+    d = counter_delta([0.0, 1.0], [2**32 - 10, 5], bits=32)
+    assert d.delta == 15 and d.gaps == 0
+
+
+def test_wider_than_32_bit_value_backwards_is_still_a_gap() -> None:
+    assert counter_delta([0.0, 1.0], [2**33, 5], bits=32).gaps == 1
+
+
+def test_missing_samples_break_the_chain() -> None:
+    d = counter_delta([0.0, 1.0, 2.0, 3.0], [1, math.nan, 100, 101])
+    assert d.delta == 1 and d.seconds == 1.0
+
+
+def test_no_steps_means_no_rate() -> None:
+    d = counter_delta([0.0], [5])
+    assert d.delta is None and d.rate is None
+
+
+def test_peaks() -> None:
+    assert peak_rate([0.0, 1.0, 1.5, 2.5], [0, 10, 30, 31]) == 40.0
+    assert gauge_peak([0, 7, math.nan, 3]) == 7
+    assert gauge_peak([math.nan]) is None
+
+
+def test_ring_is_bounded_and_returns_oldest_first() -> None:
+    ring = Ring(("a", "b"), capacity=3)
+    for t in range(5):
+        ring.append(float(t), [t, 10 * t])
+    ts, data = ring.copy_last(10)
+    assert list(ts) == [2.0, 3.0, 4.0]
+    assert list(data) == [2, 20, 3, 30, 4, 40]
+    assert ring.count == 3 and len(ring.buf) == 6
+
+
+def test_ring_reshape_keeps_matching_history() -> None:
+    ring = Ring(("a", "b"), capacity=4)
+    ring.append(0.0, [1, 2])
+    ring.append(1.0, [3, 4])
+    new = ring.reshaped(("b", "c"))
+    _, data = new.copy_last(2)
+    assert list(data[0::2]) == [2, 4]
+    assert all(math.isnan(v) for v in data[1::2])
+
+
+def test_store_window_is_a_copy() -> None:
+    store = Store(short_capacity=10)
+    store.record("s", 0.0, ("x",), [1])
+    window = store.window("s")
+    store.record("s", 1.0, ("x",), [2])
+    assert list(window.column("x")) == [1]  # the reader's copy did not move
+    assert list(store.window("s").column("x")) == [1, 2]
+
+
+def test_store_keeps_exact_integers_past_2_53() -> None:
+    store = Store()
+    big = 2**64 - 3
+    store.record("dev", 0.0, ("eth0/rx_bytes",), [big])
+    assert store.latest("dev")[1]["eth0/rx_bytes"] == big
+
+
+def test_interface_that_vanishes_is_dropped_and_others_keep_history() -> None:
+    store = Store(short_capacity=10)
+    store.record("dev", 0.0, ("a/rx", "b/rx"), [1, 5])
+    store.record("dev", 1.0, ("a/rx", "b/rx"), [2, 6])
+    store.record("dev", 2.0, ("a/rx",), [4])  # b vanished
+    window = store.window("dev")
+    assert window.columns == ("a/rx",)
+    assert window.delta("a/rx").delta == 3
+    _, latest = store.latest("dev")
+    assert latest == {"a/rx": 4}
+
+
+def test_a_new_interface_has_no_fake_history() -> None:
+    store = Store(short_capacity=10)
+    store.record("dev", 0.0, ("a/rx",), [1])
+    store.record("dev", 1.0, ("a/rx", "c/rx"), [2, 100])
+    store.record("dev", 2.0, ("a/rx", "c/rx"), [3, 150])
+    d = store.window("dev").delta("c/rx")
+    assert d.delta == 50 and d.seconds == 1.0
+
+
+def test_per_second_ring_holds_last_and_gauge_extremes() -> None:
+    store = Store(short_capacity=100, long_seconds=5)
+    store.declare("g", is_gauge=lambda n: n == "q")
+    for i, (t, q) in enumerate([(10.1, 3), (10.5, 9), (10.9, 1), (11.2, 4)]):
+        store.record("g", t, ("c", "q"), [i, q])
+    columns, ts, last = store.seconds("g")
+    assert list(ts) == [10.0]  # 11 is still open
+    assert list(last) == [2, 1]
+    series = store._series["g"]
+    assert series.seconds is not None
+    assert series.seconds.max[0] == 9 and series.seconds.min[0] == 1
+
+
+def test_per_second_ring_is_bounded() -> None:
+    store = Store(short_capacity=4, long_seconds=3)
+    for t in range(10):
+        store.record("s", float(t), ("x",), [t])
+    _, ts, last = store.seconds("s")
+    assert list(ts) == [6.0, 7.0, 8.0]
+    assert list(last) == [6, 7, 8]
+
+
+def test_status_reports_a_source_down_once() -> None:
+    store = Store()
+    assert store.mark_unavailable("s", 0.0, "absent") is True
+    assert store.mark_unavailable("s", 1.0, "absent") is False
+    assert store.status("s").ok is False
+    assert store.record("s", 2.0, ("x",), [1]) is True  # it came back
+    assert store.status("s").ok is True
+
+
+@pytest.mark.parametrize("capacity", [0, 1])
+def test_ring_needs_two_slots(capacity: int) -> None:
+    with pytest.raises(ValueError):
+        Ring(("a",), capacity)

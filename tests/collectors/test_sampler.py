@@ -1,0 +1,148 @@
+"""The sampler over a procfs root made of fixture files: bad sources never stop the rest."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from nettop.collectors.procfs import ProcRoot
+from nettop.collectors.sampler import Cadence, Sampler
+from nettop.collectors.snapshot import build_snapshot
+from nettop.collectors.store import Store
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_root(tmp: Path, kind: str = "linux-6.18-host") -> ProcRoot:
+    net = tmp / "proc" / "net"
+    shutil.copytree(FIXTURES / kind, net)
+    sysctl = tmp / "proc" / "sys" / "net"
+    for name, value in {"core/somaxconn": "4096\n", "ipv4/tcp_mem": "10\t20\t30\n",
+                        "ipv4/conf/eth0.100/rp_filter": "2\n", "ipv4/conf/all/rp_filter": "1\n"}.items():
+        (sysctl / name).parent.mkdir(parents=True, exist_ok=True)
+        (sysctl / name).write_text(value)
+    return ProcRoot(tmp / "proc", tmp / "sys")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def sampler_for(root: ProcRoot, clock: FakeClock) -> Sampler:
+    return Sampler(root, Store(short_capacity=50), Cadence(hot=0.1, warm=1.0, cold=10.0), clock=clock)
+
+
+def test_fixture_root_gives_every_source(tmp_path: Path, clock: FakeClock) -> None:
+    s = sampler_for(make_root(tmp_path), clock)
+    s.tick()
+    snap = build_snapshot(s.store, s.root, since=None, duration_s=0)
+    assert all(v["ok"] for k, v in snap["sources"].items() if k != "udp_mem"), snap["sources"]
+    assert snap["tcp_mem"] == {"low": 10, "pressure": 20, "high": 30}
+    assert snap["sysctls"]["net.ipv4.conf.eth0/100.rp_filter"] == "2"
+    assert snap["counters"]["Tcp.MaxConn"]["value"] == -1
+    assert snap["interfaces"]["eth0"]["rx_bytes"] == 20719845
+
+
+def test_absent_and_unreadable_sources_are_marked_and_the_rest_goes_on(tmp_path: Path, clock: FakeClock) -> None:
+    root = make_root(tmp_path)
+    (root.proc / "net" / "snmp6").unlink()
+    (root.proc / "net" / "dev").unlink()
+    (root.proc / "net" / "dev").mkdir()  # reading a directory fails: unreadable, not absent
+    s = sampler_for(root, clock)
+    s.tick()
+    assert s.store.status("snmp6").ok is False
+    assert "absent" in (s.store.status("snmp6").error or "")
+    assert s.store.status("dev").ok is False
+    assert "EISDIR" in (s.store.status("dev").error or "")
+    assert s.store.status("netstat").ok is True
+    snap = build_snapshot(s.store, root, since=None, duration_s=0)
+    assert snap["sources"]["snmp6"]["ok"] is False
+    assert snap["counters"]["TcpExt.ListenOverflows"]["value"] == 0
+    assert snap["interfaces"] == {}
+    assert snap["udp_mem"] is None and snap["sources"]["udp_mem"]["ok"] is False
+
+
+def test_malformed_sample_is_counted_and_skipped(tmp_path: Path, clock: FakeClock) -> None:
+    root = make_root(tmp_path)
+    s = sampler_for(root, clock)
+    s.tick()
+    (root.proc / "net" / "netstat").write_bytes((FIXTURES / "variants/netstat-missing-value").read_bytes())
+    clock.now += 0.1
+    s.tick()
+    st = s.store.status("netstat")
+    assert st.parse_errors == 1 and st.samples == 1 and st.ok is True
+    assert "2" in (st.last_parse_error or "")  # names the line
+    assert s.store.status("snmp").samples == 2
+
+
+def test_counter_going_backwards_is_a_gap_in_the_snapshot(tmp_path: Path, clock: FakeClock) -> None:
+    root = make_root(tmp_path)
+    dev = root.proc / "net" / "dev"
+    original = dev.read_text()
+    s = sampler_for(root, clock)
+    s.tick()
+    dev.write_text(original.replace("20719845", "20720845"))  # +1000 B
+    clock.now += 0.1
+    s.tick()
+    dev.write_text(original.replace("20719845", "500"))  # device re-created: counter reset
+    clock.now += 0.1
+    s.tick()
+    snap = build_snapshot(s.store, root, since=None, duration_s=0.2)
+    assert snap["interfaces"]["eth0"]["rx_bytes"] == 500
+    assert snap["interfaces"]["eth0"]["rates"]["rx_bytes"] == pytest.approx(1000 / 0.1)
+
+
+def test_source_that_appears_later_comes_back_on_the_cold_cadence(tmp_path: Path, clock: FakeClock) -> None:
+    root = make_root(tmp_path)
+    snmp6 = root.proc / "net" / "snmp6"
+    content = snmp6.read_bytes()
+    snmp6.unlink()
+    events: list[tuple[str, str]] = []
+    s = sampler_for(root, clock)
+    s.on_event = lambda src, msg: events.append((src, msg))
+    s.tick()
+    snmp6.write_bytes(content)
+    clock.now += 1.0
+    s.tick()
+    assert s.store.status("snmp6").ok is False  # not retried before the cold cadence
+    clock.now += 10.0
+    s.tick()
+    assert s.store.status("snmp6").ok is True
+    assert ("snmp6", "available again") in events
+    assert sum(1 for src, msg in events if src == "snmp6" and msg.startswith("unavailable")) == 1
+
+
+def test_interface_vanishing_mid_run(tmp_path: Path, clock: FakeClock) -> None:
+    root = make_root(tmp_path)
+    dev = root.proc / "net" / "dev"
+    s = sampler_for(root, clock)
+    s.tick()
+    dev.write_text("\n".join(line for line in dev.read_text().splitlines() if "ifb1" not in line) + "\n")
+    clock.now += 0.1
+    s.tick()
+    snap = build_snapshot(s.store, root, since=None, duration_s=0.1)
+    assert "ifb1" not in snap["interfaces"] and "eth0" in snap["interfaces"]
+    assert s.store.status("dev").ok is True and s.store.status("dev").parse_errors == 0
+
+
+def test_pid_root_reads_that_process_net_dir_and_no_sysctls(tmp_path: Path, clock: FakeClock) -> None:
+    root = make_root(tmp_path)
+    pid_net = root.proc / "4242" / "net"
+    shutil.copytree(root.proc / "net", pid_net)
+    (pid_net / "netstat").write_bytes((FIXTURES / "linux-6.18-netns/netstat").read_bytes())
+    s = sampler_for(ProcRoot(root.proc, root.sys, pid=4242), clock)
+    s.tick()
+    assert s.sources[0].path == pid_net / "netstat"
+    assert s.store.status("sysctl").ok is False
+    assert "namespace" in (s.store.status("sysctl").error or "")
