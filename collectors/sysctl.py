@@ -73,11 +73,18 @@ def interface_knobs(root: ProcRoot) -> list[str]:
 
 
 def in_child_netns(root: ProcRoot) -> bool:
-    """True when the reader's network namespace is not the one of PID 1."""
+    """True when the reader's network namespace is not the initial one.
+
+    PID 1's namespace link is the direct test, but it may be closed to us (a
+    sandbox, a container); then the kernel's own tell is used: the global-only
+    ipv4 table is missing while the per-namespace one is there.
+    """
     try:
         return os.stat(root.proc / "self/ns/net").st_ino != os.stat(root.proc / "1/ns/net").st_ino
     except OSError:
-        return False
+        pass
+    per_ns = root.sysctl("net.ipv4.tcp_syncookies").exists()
+    return per_ns and not root.sysctl("net.ipv4.tcp_mem").exists()
 
 
 def absent_reason(name: str, child_netns: bool, error: str) -> str:
