@@ -16,7 +16,7 @@ import time
 
 from nettop.collectors.procfs import ProcRoot
 from nettop.collectors.sampler import Cadence, Sampler
-from nettop.collectors.sources import Tier
+from nettop.collectors.sources import ProcSource, Tier
 from nettop.collectors.store import Store
 
 
@@ -38,7 +38,7 @@ def main() -> None:
     args = ap.parse_args()
     root = ProcRoot()
     sampler = Sampler(root, Store(short_capacity=args.rounds + 10), Cadence())
-    hot = [s for s in sampler.sources if s.tier is Tier.HOT]
+    hot = [s for s in sampler.all_sources if s.tier is Tier.HOT and isinstance(s, ProcSource)]
     fds = [os.open(s.path, os.O_RDONLY) for s in hot]
     ours: list[int] = []
     base: list[int] = []

@@ -6,6 +6,7 @@ import math
 import time
 from typing import Any, Callable
 
+from .netns import NetnsTarget
 from .procfs import ProcRoot
 from .sampler import Cadence, Sampler
 from .snapshot import build_snapshot
@@ -29,16 +30,16 @@ def observed_span(store: Store, since: float) -> float:
 
 
 def take_snapshot(root: ProcRoot, duration: float = 1.0, interval: float = 0.1,
-                  clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
+                  clock: Callable[[], float] = time.monotonic,
+                  netns: NetnsTarget | None = None) -> dict[str, Any]:
     """Sample every source for `duration` seconds and return the snapshot document."""
     interval = min(interval, duration) if duration > 0 else interval
     store = store_for(duration, interval)
     cadence = Cadence(hot=interval, warm=min(1.0, max(duration, interval)),
                       cold=max(duration, interval))
-    sampler = Sampler(root, store, cadence, clock=clock)
+    sampler = Sampler(root, store, cadence, clock=clock, netns=netns)
     start = clock()
-    try:
-        sampler.run(until=start + duration)
-    finally:
-        sampler.stop()
-    return build_snapshot(store, root, since=start, duration_s=observed_span(store, start))
+    sampler.start(until=start + duration)
+    sampler.join()
+    return build_snapshot(store, sampler.root, since=start, duration_s=observed_span(store, start),
+                          netns=netns, netns_gone=sampler.gone)

@@ -23,16 +23,32 @@ class ProcRoot:
 
     `pid` selects `/proc/<pid>/net/...`, which shows that process's network
     namespace without entering it. Sysctls under /proc/sys always describe the
-    namespace of the reading process, so they are only read for `pid is None`.
+    namespace of the reading thread, so they are only read for `pid is None`.
+    A sampler thread that entered another namespace reads /proc/thread-self/net:
+    /proc/self/net would show the main thread's namespace.
     """
 
     proc: Path = Path("/proc")
     sys: Path = Path("/sys")
     pid: int | None = None
+    thread_self: bool = False  # the reading thread has entered another namespace
+
+    @property
+    def task(self) -> Path:
+        """The /proc directory whose `net` and `ns` describe the namespace read."""
+        if self.pid is not None:
+            return self.proc / str(self.pid)
+        return self.proc / ("thread-self" if self.thread_self else "self")
 
     def net(self, name: str) -> Path:
-        base = self.proc / str(self.pid) if self.pid is not None else self.proc
-        return base / "net" / name
+        if self.pid is None and not self.thread_self:
+            return self.proc / "net" / name
+        return self.task / "net" / name
+
+    @property
+    def live(self) -> bool:
+        """True when this is the running kernel's procfs, which netlink also describes."""
+        return self.proc.resolve() == Path("/proc")
 
     def sysctl(self, name: str) -> Path:
         """Path of a sysctl given as `net.core.somaxconn`; `/` in a part stands for `.`."""

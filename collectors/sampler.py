@@ -1,20 +1,24 @@
 """The sampler: reads every source on its tier's cadence into the store.
 
-It runs in a plain thread (or inline, for `nettop snapshot`). One bad read never
-stops it: an unreadable source is marked unavailable with its reason and retried
-on the cold cadence; a malformed one is counted and its sample skipped.
+It runs in a plain thread. One bad read never stops it: an unreadable source is
+marked unavailable with its reason and retried on the cold cadence; a malformed
+one is counted and its sample skipped. Watching another network namespace, the
+thread enters it first, so every file and socket it opens belongs there.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
+from . import netns as netns_mod
 from .errors import ParseError, SourceUnavailable
+from .netstat import Flat
 from .procfs import ProcRoot
-from .sources import ProcSource, Tier, proc_sources
+from .sources import Source, Tier, proc_sources
 from .store import Store
 from .sysctl import read_sysctls
 
@@ -34,6 +38,64 @@ class Cadence:
                 Tier.COLD: max(self.cold, self.hot)}[tier]
 
 
+class SysctlSource:
+    """Cold: the audited knobs, as strings; no numeric history."""
+
+    name = SYSCTL_SOURCE
+    tier = Tier.COLD
+    bits = None
+
+    def __init__(self, root: ProcRoot) -> None:
+        self.root = root
+
+    def is_gauge(self, column: str) -> bool:
+        return True
+
+    def read(self) -> tuple[Flat, Any]:
+        if self.root.pid is not None:
+            raise SourceUnavailable(0, "sysctls describe the reader's own namespace: "
+                                       "use --netns to read another namespace's")
+        return ((), []), read_sysctls(self.root)
+
+    def close(self) -> None:
+        pass
+
+
+class UnavailableSource:
+    """A source that cannot work in this configuration, with the reason it says."""
+
+    tier = Tier.COLD
+    bits = None
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name, self.reason = name, reason
+
+    def is_gauge(self, column: str) -> bool:
+        return False
+
+    def read(self) -> tuple[Flat, Any]:
+        raise SourceUnavailable(0, self.reason)
+
+    def close(self) -> None:
+        pass
+
+
+def default_sources(root: ProcRoot, netns: netns_mod.NetnsTarget | None = None) -> list[Source]:
+    """The procfs sources, the sysctls, and netlink/sysfs when they describe the same kernel."""
+    from .nlsources import netlink_sources
+
+    sources: list[Source] = [*proc_sources(root), SysctlSource(root)]
+    if root.live:
+        bql_reason = ("BQL lives in sysfs, which shows the host's devices, not those of "
+                      f"namespace {netns.spec}" if netns is not None else None)
+        sources += netlink_sources(root.sys, bql_reason)
+    else:
+        reason = f"netlink describes the running kernel, not the files under {root.proc}"
+        sources += [UnavailableSource(n, reason)
+                    for n in ("links", "link_stats", "qdiscs", "classes", "listeners", "tcp_states", "bql")]
+    return sources
+
+
 @dataclass
 class Sampler:
     root: ProcRoot
@@ -41,62 +103,88 @@ class Sampler:
     cadence: Cadence = field(default_factory=Cadence)
     clock: Callable[[], float] = time.monotonic
     on_event: Callable[[str, str], None] | None = None  # (source, message) on up/down changes
+    netns: netns_mod.NetnsTarget | None = None
+    sources: list[Source] | None = None
 
     def __post_init__(self) -> None:
-        self.sources: list[ProcSource] = proc_sources(self.root)
+        if self.netns is not None and self.root.pid is None:
+            self.root = dataclasses.replace(self.root, thread_self=True)
+        if self.sources is None:
+            self.sources = default_sources(self.root, self.netns)
         for src in self.sources:
-            self.store.declare(src.name, src.spec.is_gauge, src.spec.bits)
+            self.store.declare(src.name, src.is_gauge, src.bits)
         self._due: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._netns_inode: int | None = None
+        self.gone: str | None = None  # why the watched namespace went away
+        self.failed: BaseException | None = None
+
+    @property
+    def all_sources(self) -> list[Source]:
+        assert self.sources is not None
+        return self.sources
 
     # --- one pass ----------------------------------------------------------------
 
-    def sample_source(self, src: ProcSource) -> None:
+    def _down(self, name: str, reason: str) -> None:
+        if self.store.mark_unavailable(name, self.clock(), reason) and self.on_event:
+            self.on_event(name, f"unavailable: {reason}")
+
+    def sample_source(self, src: Source) -> None:
         t = self.clock()
         try:
-            (names, values), raw = src.read()
+            (names, values), detail = src.read()
         except SourceUnavailable as exc:
-            if self.store.mark_unavailable(src.name, t, str(exc.strerror or exc)) and self.on_event:
-                self.on_event(src.name, f"unavailable: {exc.strerror or exc}")
+            self._down(src.name, str(exc.strerror or exc))
             return
         except ParseError as exc:
             self.store.parse_error(src.name, str(exc))
             return
-        if self.store.record(src.name, t, names, values, raw) and self.on_event:
+        if self.store.record(src.name, t, names, values, detail) and self.on_event:
             self.on_event(src.name, "available again")
 
-    def sample_sysctls(self) -> None:
-        if self.root.pid is not None:
-            self.store.mark_unavailable(
-                SYSCTL_SOURCE, self.clock(),
-                "sysctls describe the reader's own namespace: enter it with --netns to read them")
-            return
-        self.store.set_info(SYSCTL_SOURCE, self.clock(), read_sysctls(self.root))
-
     def sample_all(self) -> None:
-        for src in self.sources:
+        for src in self.all_sources:
             self.sample_source(src)
-        self.sample_sysctls()
 
     def tick(self) -> float:
         """Read whatever is due; return the time of the next due read."""
         now = self.clock()
-        for src in self.sources:
+        for src in self.all_sources:
             if self._due.get(src.name, 0.0) <= now:
                 self.sample_source(src)
                 down = self.store.status(src.name).ok is False
                 step = self.cadence.cold if down else self.cadence.of(src.tier)
                 self._due[src.name] = max(self._due.get(src.name, now) + step, now)
-        if self._due.get(SYSCTL_SOURCE, 0.0) <= now:
-            self.sample_sysctls()
-            self._due[SYSCTL_SOURCE] = now + self.cadence.cold
+        if self._netns_inode is not None and self._due.get("netns", 0.0) <= now:
+            self._check_netns()
+            self._due["netns"] = now + self.cadence.of(Tier.WARM)
         return min(self._due.values())
+
+    # --- namespaces ----------------------------------------------------------------
+
+    def enter_netns(self) -> None:
+        """Called in the sampler thread before anything is opened."""
+        if self.netns is None:
+            return
+        netns_mod.enter(self.netns)
+        self._netns_inode = self.netns.inode()
+
+    def _check_netns(self) -> None:
+        assert self.netns is not None and self._netns_inode is not None
+        reason = netns_mod.gone_reason(self.netns, self._netns_inode)
+        if reason is None:
+            return
+        self.gone = reason
+        for src in self.all_sources:
+            self._down(src.name, reason)
+        self._stop.set()
 
     # --- loops ---------------------------------------------------------------------
 
     def run(self, until: float | None = None) -> None:
-        """Sample until `until` (a clock time) or until stopped."""
+        """Sample until `until` (a clock time), until stopped, or until the namespace goes."""
         while not self._stop.is_set():
             next_due = self.tick()
             now = self.clock()
@@ -105,15 +193,31 @@ class Sampler:
             wake = next_due if until is None else min(next_due, until)
             self._stop.wait(max(0.0, wake - now))
 
-    def start(self) -> None:
+    def _thread_main(self, until: float | None) -> None:
+        try:
+            self.enter_netns()
+            self.run(until)
+        except BaseException as exc:  # reported by join(); a sampler must not die silently
+            self.failed = exc
+        finally:
+            for src in self.all_sources:
+                src.close()
+
+    def start(self, until: float | None = None) -> None:
         self._stop.clear()
-        self._thread = threading.Thread(target=self.run, name="nettop-sampler", daemon=True)
+        self._thread = threading.Thread(target=self._thread_main, args=(until,),
+                                        name="nettop-sampler", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        self._stop.set()
+    def join(self) -> None:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
-        for src in self.sources:
+        if self.failed is not None:
+            raise self.failed
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.join()
+        for src in self.all_sources:
             src.close()

@@ -12,6 +12,10 @@ import socket
 from typing import Any
 
 from .netdev import parse_netdev
+from .netns import NetnsTarget
+from .nlinfo import Link, link_relations
+from .nlstats import TC_COUNTERS, TC_GAUGES, DiagSocket, TcStats, format_handle
+from .owners import SocketOwners
 from .procfs import ProcRoot
 from .protocols import parse_protocols
 from .sampler import SYSCTL_SOURCE
@@ -80,16 +84,109 @@ def _rates_by_entity(window: Window | None, entity: str, fields: dict[str, int])
 
 
 def _interfaces(store: Store, since: float | None) -> dict[str, Any]:
-    raw = store.latest_raw("dev")
-    if not raw:
-        return {}
+    """/proc/net/dev counters, and from netlink the kind, hierarchy and 64-bit stats."""
+    raw = store.detail("dev")
     window = store.window("dev", since)
-    return {name: {**fields, **_rates_by_entity(window, name, fields)}
-            for name, fields in parse_netdev(raw).items()}
+    out: dict[str, Any] = {name: {**fields, **_rates_by_entity(window, name, fields)}
+                           for name, fields in (parse_netdev(raw).items() if raw else ())}
+    links: dict[int, Link] | None = store.detail("links")
+    if links:
+        relations = link_relations(links)
+        for index, link in links.items():
+            entry = out.setdefault(link.name, {})
+            entry.update({"index": index, "kind": link.kind, "slave_kind": link.slave_kind,
+                          **relations[index], "operstate": link.operstate, "mtu": link.mtu,
+                          "txqlen": link.txqlen, "qdisc": link.qdisc, "tx_queues": link.num_tx_queues,
+                          "rx_queues": link.num_rx_queues, "details": link.details})
+    _, stats = store.latest("link_stats")
+    stats_window = store.window("link_stats", since)
+    for name, fields in _group(stats).items():
+        entry = out.setdefault(name, {})
+        entry["stats"] = fields
+        entry["stats_rates"] = _rates_by_entity(stats_window, name, fields)["rates"]
+    return out
+
+
+def _group(flat: dict[str, int]) -> dict[str, dict[str, int]]:
+    """`{"eth0/rx_bytes": 1}` -> `{"eth0": {"rx_bytes": 1}}`."""
+    out: dict[str, dict[str, int]] = {}
+    for key, value in flat.items():
+        entity, _, field_name = key.rpartition("/")
+        out.setdefault(entity, {})[field_name] = value
+    return out
+
+
+def _tc_entries(store: Store, source: str, since: float | None, records: list[TcStats],
+                options: dict[tuple[int, int], dict[str, int]] | None = None) -> list[dict[str, Any]]:
+    window = store.window(source, since)
+    names: dict[int, Link] = store.detail("links") or {}
+    out = []
+    for r in records:
+        dev = names[r.ifindex].name if r.ifindex in names else f"if{r.ifindex}"
+        entity = f"{dev} {format_handle(r.handle)}"
+        rates = _rates_by_entity(window, entity, {f: 0 for f in TC_COUNTERS + TC_GAUGES})
+        entry: dict[str, Any] = {
+            "dev": dev, "kind": r.kind, "handle": format_handle(r.handle), "parent": format_handle(r.parent),
+            **{f: getattr(r, f) for f in TC_COUNTERS + TC_GAUGES},
+            "peak_backlog_bytes": rates.get("peaks", {}).get("backlog_bytes", r.backlog_bytes),
+            "peak_backlog_packets": rates.get("peaks", {}).get("backlog_packets", r.backlog_packets),
+            "rates": rates["rates"],
+        }
+        if r.xstats:
+            entry["xstats"] = r.xstats
+        if options and (r.ifindex, r.handle) in options:
+            entry.update(options[(r.ifindex, r.handle)])
+        out.append(entry)
+    return out
+
+
+def _qdiscs(store: Store, since: float | None) -> list[dict[str, Any]]:
+    return _tc_entries(store, "qdiscs", since, store.detail("qdiscs") or [])
+
+
+def _classes(store: Store, since: float | None) -> list[dict[str, Any]]:
+    detail = store.detail("classes")
+    if not detail:
+        return []
+    records, options = detail
+    return _tc_entries(store, "classes", since, records, options)
+
+
+def _listeners(store: Store, since: float | None, resolver: SocketOwners) -> list[dict[str, Any]]:
+    socks: list[DiagSocket] = store.detail("listeners") or []
+    window = store.window("listeners", since)
+    owners = resolver.lookup([s.inode for s in socks])
+    out = []
+    for s in socks:
+        peak = window.peak(f"{s.local}/accept_queue") if window and f"{s.local}/accept_queue" in window.columns else None
+        pid, process = owners.get(s.inode, (None, None))
+        out.append({"proto": "tcp6" if s.family == socket.AF_INET6 else "tcp", "local": s.local,
+                    "accept_queue": s.rqueue, "backlog": s.wqueue,
+                    "peak_accept_queue": _num(peak) if peak is not None else s.rqueue,
+                    "inode": s.inode, "pid": pid, "process": process})
+    return out
+
+
+def _tcp_states(store: Store) -> dict[str, Any]:
+    counts = store.detail("tcp_states")
+    return dict(counts) if counts else {}
+
+
+def _bql(store: Store) -> dict[str, Any]:
+    queues = store.detail("bql")
+    if queues is None:
+        return {}
+    _, values = store.latest("bql")
+    out: dict[str, Any] = {dev: {"tx_queues": q["tx"], "rx_queues": q["rx"], "tx": {}} for dev, q in queues.items()}
+    for key, value in values.items():
+        entity, _, field_name = key.rpartition("/")
+        dev, _, queue = entity.rpartition(" ")
+        out.setdefault(dev, {"tx": {}})["tx"].setdefault(queue, {})[field_name] = value
+    return out
 
 
 def _softnet(store: Store, since: float | None) -> list[dict[str, Any]]:
-    raw = store.latest_raw("softnet_stat")
+    raw = store.detail("softnet_stat")
     if not raw:
         return []
     window = store.window("softnet_stat", since)
@@ -100,14 +197,14 @@ def _softnet(store: Store, since: float | None) -> list[dict[str, Any]]:
 def _sockstat(store: Store) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for source in ("sockstat", "sockstat6"):
-        raw = store.latest_raw(source)
+        raw = store.detail(source)
         if raw:
             out.update(parse_sockstat(raw))
     return out
 
 
 def _protocols(store: Store) -> dict[str, Any]:
-    raw = store.latest_raw("protocols")
+    raw = store.detail("protocols")
     return parse_protocols(raw) if raw else {}
 
 
@@ -132,11 +229,19 @@ def _mem(sysctls: SysctlReading | None, knob: str) -> dict[str, int] | None:
         return None
 
 
+def _netns(netns: NetnsTarget | None, gone: str | None) -> dict[str, Any] | None:
+    if netns is None:
+        return None
+    return {**netns.describe(), "gone": gone}
+
+
 def build_snapshot(store: Store, root: ProcRoot, since: float | None,
-                   duration_s: float, taken_at: dt.datetime | None = None) -> dict[str, Any]:
+                   duration_s: float, taken_at: dt.datetime | None = None,
+                   netns: NetnsTarget | None = None, netns_gone: str | None = None,
+                   owners: SocketOwners | None = None) -> dict[str, Any]:
     """The snapshot document for the samples taken since `since` (clock time)."""
     taken_at = taken_at or dt.datetime.now(dt.timezone.utc)
-    sysctls: SysctlReading | None = store.info(SYSCTL_SOURCE)
+    sysctls: SysctlReading | None = store.detail(SYSCTL_SOURCE)
     return {
         "schema": SCHEMA,
         "taken_at": taken_at.isoformat(timespec="milliseconds"),
@@ -149,6 +254,12 @@ def build_snapshot(store: Store, root: ProcRoot, since: float | None,
         "udp_mem": _mem(sysctls, MEM_KNOBS["udp_mem"]),
         "softnet": _softnet(store, since),
         "interfaces": _interfaces(store, since),
+        "qdiscs": _qdiscs(store, since),
+        "classes": _classes(store, since),
+        "listeners": _listeners(store, since, owners or SocketOwners()),
+        "tcp_states": _tcp_states(store),
+        "bql": _bql(store),
+        "netns": _netns(netns, netns_gone),
         "sysctls": dict(sysctls.values) if sysctls else {},
         "sysctls_absent": dict(sysctls.absent) if sysctls else {},
         "sources": _sources(store, sysctls),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable, Protocol
 
 from .netstat import Flat, parse_netstat_flat
 from .netdev import parse_netdev_flat
@@ -65,6 +65,20 @@ PROC_SOURCES: tuple[ProcSourceSpec, ...] = (
 )
 
 
+class Source(Protocol):
+    """What the sampler reads: flat columns for the ring store plus a detail object."""
+
+    name: str
+    tier: Tier
+    bits: int | None
+
+    def is_gauge(self, column: str) -> bool: ...
+
+    def read(self) -> tuple[Flat, Any]: ...
+
+    def close(self) -> None: ...
+
+
 class ProcSource:
     """One /proc/net file kept open and parsed to flat columns."""
 
@@ -74,8 +88,10 @@ class ProcSource:
         self.tier = spec.tier
         self.path = root.net(spec.name)
         self._file = ProcFile(self.path)
+        self.is_gauge = spec.is_gauge
+        self.bits = spec.bits
 
-    def read(self) -> tuple[Flat, bytes]:
+    def read(self) -> tuple[Flat, Any]:
         """Parsed columns and the raw text; raises SourceUnavailable or ParseError."""
         raw = self._file.read()
         return self.spec.parse(raw, str(self.path)), raw

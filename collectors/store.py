@@ -71,9 +71,8 @@ class _Series:
     rows_in_second: int = 0
     names: tuple[str, ...] = ()
     values: list[int] = field(default_factory=list)  # exact integers of the newest sample
-    raw: bytes = b""
+    detail: Any = None  # what the source keeps beside its columns (raw text, records)
     t: float | None = None
-    info: Any = None  # structured data of sources that have no numeric history
     gauges: frozenset[str] = frozenset()
     is_gauge: Callable[[str], bool] | None = None
     bits: int | None = None
@@ -111,7 +110,7 @@ class Store:
     # --- writer side -------------------------------------------------------------
 
     def record(self, source: str, t: float, names: tuple[str, ...], values: list[int],
-               raw: bytes = b"") -> bool:
+               detail: Any = None) -> bool:
         """Append a sample; True when the source was down before it (it came back)."""
         s = self._get(source)
         with s.lock:
@@ -125,7 +124,7 @@ class Store:
             s.current_second = second
             s.ring.append(t, values)
             s.rows_in_second += 1
-            s.names, s.values, s.raw, s.t = names, values, raw, t
+            s.names, s.values, s.detail, s.t = names, values, detail, t
             s.version += 1
             st = s.status
             st.samples += 1
@@ -133,17 +132,6 @@ class Store:
             if st.ok is not True:
                 st.ok, st.error, st.since = True, None, t
             return came_back
-
-    def set_info(self, source: str, t: float, info: Any) -> None:
-        """Structured data of a source kept without numeric history (sysctls)."""
-        s = self._get(source)
-        with s.lock:
-            s.info, s.t = info, t
-            s.version += 1
-            st = s.status
-            st.samples += 1
-            if st.ok is not True:
-                st.ok, st.error, st.since = True, None, t
 
     def mark_unavailable(self, source: str, t: float, reason: str) -> bool:
         """Mark a source down; True when this changed its state (report it once)."""
@@ -197,15 +185,11 @@ class Store:
         with s.lock:
             return s.t, dict(zip(s.names, s.values))
 
-    def latest_raw(self, source: str) -> bytes:
+    def detail(self, source: str) -> Any:
+        """The newest sample's detail: raw text of a /proc file, decoded records of a dump."""
         s = self._get(source)
         with s.lock:
-            return s.raw
-
-    def info(self, source: str) -> Any:
-        s = self._get(source)
-        with s.lock:
-            return s.info
+            return s.detail
 
     def window(self, source: str, since: float | None = None, last: int | None = None) -> Window | None:
         """A copy of the samples taken at or after `since` (or the `last` newest)."""

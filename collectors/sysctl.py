@@ -80,7 +80,7 @@ def in_child_netns(root: ProcRoot) -> bool:
     ipv4 table is missing while the per-namespace one is there.
     """
     try:
-        return os.stat(root.proc / "self/ns/net").st_ino != os.stat(root.proc / "1/ns/net").st_ino
+        return os.stat(root.task / "ns" / "net").st_ino != os.stat(root.proc / "1" / "ns" / "net").st_ino
     except OSError:
         pass
     per_ns = root.sysctl("net.ipv4.tcp_syncookies").exists()

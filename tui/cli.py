@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nettop.collectors.procfs import ProcRoot
+
+if TYPE_CHECKING:
+    from nettop.collectors.netns import NetnsTarget
 
 
 def _version() -> str:
@@ -45,7 +50,44 @@ def build_parser() -> argparse.ArgumentParser:
     snap.add_argument("--procfs", type=Path, default=Path("/proc"), help="procfs root (default /proc)")
     snap.add_argument("--sysfs", type=Path, default=Path("/sys"), help="sysfs root (default /sys)")
     snap.add_argument("--force", action="store_true", help="replace an existing output file")
+    add_netns_option(snap)
+    ns = sub.add_parser("netns", help="list the network namespaces on this host")
+    ns.add_argument("--json", action="store_true", help="print JSON")
     return parser
+
+
+def add_netns_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--netns", metavar="NAME|pid:PID",
+                        help="watch a network namespace: a name under /run/netns or pid:PID")
+
+
+def resolve_netns(spec: str | None) -> "NetnsTarget | None":
+    from nettop.collectors.netns import resolve
+
+    return resolve(spec) if spec else None
+
+
+def cmd_netns(args: argparse.Namespace) -> int:
+    from nettop.collectors.netns import list_namespaces
+
+    spaces = list_namespaces()
+    try:
+        current = os.stat("/proc/thread-self/ns/net").st_ino
+    except OSError:
+        current = None
+    if args.json:
+        print(json.dumps([n.as_dict() for n in spaces], indent=2))
+        return 0
+    print(f"{'INODE':>12}  {'NAME':20}  {'PIDS':>5}  PROCESSES / HOW TO WATCH")
+    for n in spaces:
+        name = ",".join(n.names) or "-"
+        how = f"--netns {n.names[0]}" if n.names else (f"--netns pid:{n.pids[0]}" if n.pids else "")
+        procs = ",".join(n.processes) or "-"
+        if n.inode == current:
+            name = f"{name} (this one)" if n.names else "(this one)"
+        print(f"{n.inode:>12}  {name:20}  {len(n.pids):>5}  {procs}  ({how})" if how else
+              f"{n.inode:>12}  {name:20}  {len(n.pids):>5}  {procs}")
+    return 0
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
@@ -60,7 +102,14 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     if out_path is not None and out_path.exists() and not args.force:
         print(f"nettop: {out_path} exists; use --force to replace it", file=sys.stderr)
         return 1
-    snap = take_snapshot(ProcRoot(args.procfs, args.sysfs), args.duration, args.interval)
+    from nettop.collectors.netns import NetnsError
+
+    try:
+        target = resolve_netns(args.netns)
+    except NetnsError as exc:
+        print(f"nettop: {exc}", file=sys.stderr)
+        return 2
+    snap = take_snapshot(ProcRoot(args.procfs, args.sysfs), args.duration, args.interval, netns=target)
     text = format_text(snap, args.all) if args.format == "text" else json.dumps(snap, indent=2)
     if out_path is None:
         sys.stdout.write(text + "\n")
@@ -81,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "snapshot":
         return cmd_snapshot(args)
+    if args.command == "netns":
+        return cmd_netns(args)
     print("nettop: the interactive UI is not built yet; try `nettop snapshot --format text`",
           file=sys.stderr)
     return 2

@@ -47,7 +47,12 @@ def test_fixture_root_gives_every_source(tmp_path: Path, clock: FakeClock) -> No
     s = sampler_for(make_root(tmp_path), clock)
     s.tick()
     snap = build_snapshot(s.store, s.root, since=None, duration_s=0)
-    assert all(v["ok"] for k, v in snap["sources"].items() if k != "udp_mem"), snap["sources"]
+    proc_sources = ("netstat", "snmp", "snmp6", "protocols", "sockstat", "sockstat6", "softnet_stat", "dev")
+    assert all(snap["sources"][k]["ok"] for k in proc_sources + ("sysctl", "tcp_mem")), snap["sources"]
+    # netlink would describe the running kernel, not these files: said, not mixed in
+    assert snap["sources"]["qdiscs"]["ok"] is False
+    assert "not the files under" in snap["sources"]["qdiscs"]["error"]
+    assert snap["qdiscs"] == [] and snap["listeners"] == []
     assert snap["tcp_mem"] == {"low": 10, "pressure": 20, "high": 30}
     assert snap["sysctls"]["net.ipv4.conf.eth0/100.rp_filter"] == "2"
     assert snap["counters"]["Tcp.MaxConn"]["value"] == -1

@@ -1,0 +1,161 @@
+"""Struct decoders for the hot netlink messages: link stats, tc stats, inet_diag.
+
+Each takes one whole message (nlmsghdr included) as recorded from a dump, so
+tests feed them recorded bytes. Field layouts are the kernel's UAPI structs:
+rtnl_link_stats64 (if_link.h), gnet_stats_basic/queue (gen_stats.h),
+tc_htb_xstats (pkt_sched.h), inet_diag_msg (inet_diag.h).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import struct
+from dataclasses import dataclass, field
+
+from .netlink import NLMSGHDR, attr_string, iter_attrs
+
+HDR = NLMSGHDR.size
+
+# --- links: RTM_GETSTATS with IFLA_STATS_LINK_64 -------------------------------------
+
+IF_STATS_MSG = struct.Struct("=BBHII")  # family, pad1, pad2, ifindex, filter_mask
+IFLA_STATS_LINK_64 = 1
+STATS_MASK_LINK_64 = 1 << (IFLA_STATS_LINK_64 - 1)
+LINK_STATS64_FIELDS = (
+    "rx_packets", "tx_packets", "rx_bytes", "tx_bytes", "rx_errors", "tx_errors",
+    "rx_dropped", "tx_dropped", "multicast", "collisions", "rx_length_errors",
+    "rx_over_errors", "rx_crc_errors", "rx_frame_errors", "rx_fifo_errors",
+    "rx_missed_errors", "tx_aborted_errors", "tx_carrier_errors", "tx_fifo_errors",
+    "tx_heartbeat_errors", "tx_window_errors", "rx_compressed", "tx_compressed",
+    "rx_nohandler", "rx_otherhost_dropped",
+)
+
+
+def stats_request() -> bytes:
+    return IF_STATS_MSG.pack(0, 0, 0, 0, STATS_MASK_LINK_64)
+
+
+def decode_link_stats(msg: bytes) -> tuple[int, tuple[int, ...]] | None:
+    """(ifindex, counters in LINK_STATS64_FIELDS order, as many as the kernel sent)."""
+    ifindex = struct.unpack_from("=I", msg, HDR + 4)[0]
+    for atype, start, end in iter_attrs(msg, HDR + IF_STATS_MSG.size, len(msg)):
+        if atype == IFLA_STATS_LINK_64:
+            count = min((end - start) // 8, len(LINK_STATS64_FIELDS))
+            return ifindex, struct.unpack_from(f"={count}Q", msg, start)
+    return None
+
+
+# --- qdiscs and classes: RTM_GETQDISC / RTM_GETTCLASS --------------------------------
+
+TCMSG = struct.Struct("=BBHiIII")  # family, pad1, pad2, ifindex, handle, parent, info
+TCA_KIND, TCA_OPTIONS, TCA_STATS, TCA_XSTATS, TCA_STATS2 = 1, 2, 3, 4, 7
+TCA_STATS_BASIC, TCA_STATS_RATE_EST, TCA_STATS_QUEUE = 1, 2, 3
+TCA_STATS_APP, TCA_STATS_RATE_EST64, TCA_STATS_PKT64 = 4, 5, 8
+GNET_BASIC = struct.Struct("=QI")  # bytes, packets
+GNET_QUEUE = struct.Struct("=5I")  # qlen, backlog, drops, requeues, overlimits
+HTB_XSTATS = struct.Struct("=IIIii")  # lends, borrows, giants, tokens, ctokens
+TC_COUNTERS = ("bytes", "packets", "drops", "overlimits", "requeues")
+TC_GAUGES = ("backlog_bytes", "backlog_packets")
+
+
+def tc_request(ifindex: int = 0) -> bytes:
+    return TCMSG.pack(0, 0, 0, ifindex, 0, 0, 0)
+
+
+@dataclass
+class TcStats:
+    ifindex: int
+    handle: int
+    parent: int
+    kind: str = ""
+    bytes: int = 0
+    packets: int = 0
+    drops: int = 0
+    overlimits: int = 0
+    requeues: int = 0
+    backlog_bytes: int = 0
+    backlog_packets: int = 0
+    xstats: dict[str, int] = field(default_factory=dict)
+
+
+def decode_tc(msg: bytes) -> TcStats:
+    _fam, _p1, _p2, ifindex, handle, parent, _info = TCMSG.unpack_from(msg, HDR)
+    rec = TcStats(ifindex, handle, parent)
+    xstats = b""
+    for atype, start, end in iter_attrs(msg, HDR + TCMSG.size, len(msg)):
+        if atype == TCA_KIND:
+            rec.kind = attr_string(msg, start, end)
+        elif atype == TCA_STATS2:
+            for stype, s, e in iter_attrs(msg, start, end):
+                if stype == TCA_STATS_BASIC and e - s >= GNET_BASIC.size:
+                    rec.bytes, packets = GNET_BASIC.unpack_from(msg, s)
+                    rec.packets = max(rec.packets, packets)
+                elif stype == TCA_STATS_PKT64 and e - s >= 8:
+                    rec.packets = struct.unpack_from("=Q", msg, s)[0]  # sent only past 2^32
+                elif stype == TCA_STATS_QUEUE and e - s >= GNET_QUEUE.size:
+                    (rec.backlog_packets, rec.backlog_bytes, rec.drops, rec.requeues,
+                     rec.overlimits) = GNET_QUEUE.unpack_from(msg, s)
+        elif atype == TCA_XSTATS:
+            xstats = msg[start:end]
+    if rec.kind == "htb" and len(xstats) == HTB_XSTATS.size:
+        rec.xstats = dict(zip(("lends", "borrows", "giants", "tokens", "ctokens"), HTB_XSTATS.unpack(xstats)))
+    return rec
+
+
+def format_handle(handle: int) -> str:
+    """A tc handle as tc prints it: `1:`, `1:10`, `root`, `ingress`, `none`."""
+    if handle == 0xFFFFFFFF:
+        return "root"
+    if handle == 0xFFFFFFF1:
+        return "ingress"
+    if handle == 0:
+        return "none"
+    major, minor = handle >> 16, handle & 0xFFFF
+    return f"{major:x}:" if minor == 0 else f"{major:x}:{minor:x}"
+
+
+# --- listening sockets: inet_diag ------------------------------------------------------
+
+INET_DIAG_REQ_V2 = struct.Struct("=BBBBI48s")  # family, protocol, ext, pad, states, sockid
+INET_DIAG_MSG = struct.Struct("=BBBB2s2s16s16sIQIIIII")
+TCP_STATES = ("", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT",
+              "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING", "NEW_SYN_RECV")
+TCP_LISTEN = 10
+ALL_STATES = 0xFFFFFFFF
+
+
+def diag_request(family: int, states: int, protocol: int = socket.IPPROTO_TCP) -> bytes:
+    return INET_DIAG_REQ_V2.pack(family, protocol, 0, 0, states, bytes(48))
+
+
+@dataclass(frozen=True)
+class DiagSocket:
+    family: int
+    state: int
+    local: str  # "127.0.0.1:8080" or "[::1]:8080"
+    rqueue: int  # LISTEN: accept queue now
+    wqueue: int  # LISTEN: the effective backlog, min(requested, somaxconn)
+    inode: int
+    uid: int
+
+
+def decode_diag(msg: bytes) -> DiagSocket:
+    (family, state, _timer, _retrans, sport, _dport, src, _dst, _ifindex, _cookie, _expires,
+     rqueue, wqueue, uid, inode) = INET_DIAG_MSG.unpack_from(msg, HDR)
+    port = int.from_bytes(sport, "big")
+    if family == socket.AF_INET6:
+        local = f"[{ipaddress.IPv6Address(src)}]:{port}"
+    else:
+        local = f"{ipaddress.IPv4Address(src[:4])}:{port}"
+    return DiagSocket(family, state, local, rqueue, wqueue, inode, uid)
+
+
+def count_states(msgs: list[bytes]) -> dict[str, int]:
+    """TCP sockets by state from an all-states dump (state is byte 1 of inet_diag_msg)."""
+    counts: dict[str, int] = {}
+    for msg in msgs:
+        state = msg[HDR + 1]
+        name = TCP_STATES[state] if state < len(TCP_STATES) else str(state)
+        counts[name] = counts.get(name, 0) + 1
+    return counts

@@ -1,0 +1,55 @@
+"""Which process owns a socket: inode -> (pid, name), best effort, cached.
+
+Scanning every /proc/PID/fd is costly, so it happens only when a socket inode
+is not in the cache yet, and at most once per `min_interval` seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import psutil
+
+
+class SocketOwners:
+    def __init__(self, proc: Path = Path("/proc"), min_interval: float = 5.0) -> None:
+        self.proc = proc
+        self.min_interval = min_interval
+        self._cache: dict[int, tuple[int, str]] = {}
+        self._last_scan = float("-inf")
+
+    def lookup(self, inodes: list[int]) -> dict[int, tuple[int, str]]:
+        missing = [i for i in inodes if i and i not in self._cache]
+        if missing and time.monotonic() - self._last_scan >= self.min_interval:
+            self._scan(set(missing))
+        return {i: self._cache[i] for i in inodes if i in self._cache}
+
+    def _scan(self, wanted: set[int]) -> None:
+        self._last_scan = time.monotonic()
+        for pid in psutil.pids():
+            fd_dir = self.proc / str(pid) / "fd"
+            try:
+                fds = os.listdir(fd_dir)
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    target = os.readlink(fd_dir / fd)
+                except OSError:
+                    continue
+                if target.startswith("socket:["):
+                    inode = int(target[8:-1])
+                    if inode in wanted:
+                        self._cache[inode] = (pid, _name(pid))
+                        wanted.discard(inode)
+            if not wanted:
+                return
+
+
+def _name(pid: int) -> str:
+    try:
+        return psutil.Process(pid).name()
+    except psutil.Error:
+        return "?"
