@@ -11,6 +11,8 @@ from typing import Any
 
 MACVLAN_MODES = {1: "private", 2: "vepa", 4: "bridge", 8: "passthru", 16: "source"}
 IPVLAN_MODES = {0: "l2", 1: "l3", 2: "l3s"}
+BOND_MODES = {0: "balance-rr", 1: "active-backup", 2: "balance-xor", 3: "broadcast", 4: "802.3ad",
+              5: "balance-tlb", 6: "balance-alb"}
 
 
 @dataclass
@@ -47,7 +49,8 @@ def _info_details(kind: str | None, data: Any) -> dict[str, Any]:
         mode = get("IFLA_IPVLAN_MODE")
         return {"mode": IPVLAN_MODES.get(mode, mode)}
     if kind == "bond":
-        return {"mode": get("IFLA_BOND_MODE")}
+        mode = get("IFLA_BOND_MODE")
+        return {"mode": BOND_MODES.get(mode, mode)}
     if kind == "bridge":
         return {"stp_state": get("IFLA_BR_STP_STATE")}
     return {}

@@ -55,6 +55,9 @@ TCA_STATS_APP, TCA_STATS_RATE_EST64, TCA_STATS_PKT64 = 4, 5, 8
 GNET_BASIC = struct.Struct("=QI")  # bytes, packets
 GNET_QUEUE = struct.Struct("=5I")  # qlen, backlog, drops, requeues, overlimits
 HTB_XSTATS = struct.Struct("=IIIii")  # lends, borrows, giants, tokens, ctokens
+FQ_CODEL_XSTATS = struct.Struct("=10I")  # type (0: qdisc), then tc_fq_codel_qd_stats
+FQ_CODEL_QD_FIELDS = ("maxpacket", "drop_overlimit", "ecn_mark", "new_flow_count", "new_flows_len",
+                      "old_flows_len", "ce_mark", "memory_usage", "drop_overmemory")
 TC_COUNTERS = ("bytes", "packets", "drops", "overlimits", "requeues")
 TC_GAUGES = ("backlog_bytes", "backlog_packets")
 
@@ -98,9 +101,19 @@ def decode_tc(msg: bytes) -> TcStats:
                      rec.overlimits) = GNET_QUEUE.unpack_from(msg, s)
         elif atype == TCA_XSTATS:
             xstats = msg[start:end]
-    if rec.kind == "htb" and len(xstats) == HTB_XSTATS.size:
-        rec.xstats = dict(zip(("lends", "borrows", "giants", "tokens", "ctokens"), HTB_XSTATS.unpack(xstats)))
+    rec.xstats = decode_xstats(rec.kind, xstats)
     return rec
+
+
+def decode_xstats(kind: str, xstats: bytes) -> dict[str, int]:
+    """Kind-specific extra stats (TCA_XSTATS) of the qdiscs and classes we know."""
+    if kind == "htb" and len(xstats) == HTB_XSTATS.size:
+        return dict(zip(("lends", "borrows", "giants", "tokens", "ctokens"), HTB_XSTATS.unpack(xstats)))
+    if kind == "fq_codel" and len(xstats) >= FQ_CODEL_XSTATS.size:
+        words = FQ_CODEL_XSTATS.unpack_from(xstats)
+        if words[0] == 0:  # TCA_FQ_CODEL_XSTATS_QDISC; class stats have another layout
+            return dict(zip(FQ_CODEL_QD_FIELDS, words[1:]))
+    return {}
 
 
 def format_handle(handle: int) -> str:

@@ -16,12 +16,18 @@ def _fmt(value: Any) -> str:
 
 
 def _table(headers: list[str], rows: Iterable[list[Any]]) -> list[str]:
-    body = [[_fmt(c) for c in r] for r in rows]
-    if not body:
+    raw = [list(r) for r in rows]
+    if not raw:
         return []
+    body = [[_fmt(c) for c in r] for r in raw]
     widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(headers)]
-    line = lambda cells: "  ".join(  # noqa: E731
-        c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    # numbers right-aligned, words left-aligned: a column is numeric when all its cells are
+    numeric = [i > 0 and all(isinstance(r[i], (int, float)) or r[i] is None for r in raw)
+               for i in range(len(headers))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if numeric[i] else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
     return [line(headers)] + [line(r) for r in body]
 
 
@@ -41,16 +47,58 @@ def _counter_rows(snap: dict[str, Any], show_all: bool) -> list[list[Any]]:
     return rows
 
 
+def _relation(f: dict[str, Any]) -> str:
+    parts = []
+    if f.get("master"):
+        parts.append(f"port of {f['master']}")
+    for key, label in (("lower", "on"), ("peer", "peer")):
+        other = f.get(key)
+        if isinstance(other, dict):
+            parts.append(f"{label} if{other['ifindex']}@netns{other['netnsid']}")
+        elif other:
+            parts.append(f"{label} {other}")
+    return ", ".join(parts)
+
+
 def _interface_rows(snap: dict[str, Any], show_all: bool) -> list[list[Any]]:
     rows = []
     for name, f in snap["interfaces"].items():
-        r = f.get("rates", {})
-        errors = sum(f.get(k, 0) for k in ("rx_errs", "rx_drop", "rx_fifo", "tx_errs", "tx_drop", "tx_fifo"))
-        if not show_all and not f.get("rx_packets") and not f.get("tx_packets"):
+        st = f.get("stats")
+        if st:  # netlink's 64-bit set: more than /proc/net/dev tells
+            r = f.get("stats_rates", {})
+            rx_b, rx_p, tx_b, tx_p = (r.get(k) for k in ("rx_bytes", "rx_packets", "tx_bytes", "tx_packets"))
+            drops = st.get("rx_dropped", 0) + st.get("tx_dropped", 0)
+            errors = st.get("rx_errors", 0) + st.get("tx_errors", 0) + st.get("rx_missed_errors", 0)
+            active = st.get("rx_packets") or st.get("tx_packets")
+        else:
+            r = f.get("rates", {})
+            rx_b, rx_p, tx_b, tx_p = (r.get(k) for k in ("rx_bytes", "rx_packets", "tx_bytes", "tx_packets"))
+            drops = f.get("rx_drop", 0) + f.get("tx_drop", 0)
+            errors = sum(f.get(k, 0) for k in ("rx_errs", "rx_fifo", "tx_errs", "tx_fifo"))
+            active = f.get("rx_packets") or f.get("tx_packets")
+        if not show_all and not active and not f.get("kind"):
             continue
-        rows.append([name, r.get("rx_bytes"), r.get("rx_packets"), r.get("tx_bytes"), r.get("tx_packets"),
-                     f.get("rx_drop"), f.get("tx_drop"), errors])
+        rows.append([name, f.get("kind") or "-", f.get("operstate", "-"), rx_b, rx_p, tx_b, tx_p, drops, errors,
+                     _relation(f)])
     return rows
+
+
+def _tc_rows(snap: dict[str, Any], show_all: bool) -> list[list[Any]]:
+    rows = []
+    for kind, items in (("qdisc", snap.get("qdiscs", [])), ("class", snap.get("classes", []))):
+        for q in items:
+            if not show_all and not q["packets"] and q["kind"] in ("noqueue", "noop"):
+                continue
+            r = q.get("rates", {})
+            rows.append([f"{q['dev']} {kind} {q['handle']}", q["kind"], q["parent"], q["backlog_bytes"],
+                         q["peak_backlog_bytes"], q["backlog_packets"], q["drops"], r.get("drops"),
+                         q["overlimits"], r.get("bytes")])
+    return rows
+
+
+def _listener_rows(snap: dict[str, Any]) -> list[list[Any]]:
+    return [[x["local"], x["accept_queue"], x["peak_accept_queue"], x["backlog"],
+             f"{x['process']}[{x['pid']}]" if x.get("pid") else "-"] for x in snap.get("listeners", [])]
 
 
 def _softnet_rows(snap: dict[str, Any]) -> list[list[Any]]:
@@ -90,7 +138,8 @@ def _source_lines(snap: dict[str, Any]) -> list[str]:
 
 def format_text(snap: dict[str, Any], show_all: bool = False) -> str:
     host = snap["host"]
-    out = [f"nettop snapshot of {host['hostname']} (Linux {host['kernel']}) at {snap['taken_at']}, "
+    where = f", namespace {snap['netns']['spec']}" if snap.get("netns") else ""
+    out = [f"nettop snapshot of {host['hostname']}{where} (Linux {host['kernel']}) at {snap['taken_at']}, "
            f"over {snap['duration_s']:.2f} s" + ("" if show_all else "; zero rows hidden (--all shows them)"), ""]
     out += _section("Sources", _source_lines(snap))
     out += _section("Counters", _table(["counter", "value", "delta", "rate/s"], _counter_rows(snap, show_all)))
@@ -98,9 +147,20 @@ def format_text(snap: dict[str, Any], show_all: bool = False) -> str:
     out += _section("Softnet per CPU", _table(
         ["cpu", "processed", "/s", "dropped", "/s", "time_squeeze", "/s"], _softnet_rows(snap)))
     out += _section("Interfaces", _table(
-        ["interface", "rx B/s", "rx pkt/s", "tx B/s", "tx pkt/s", "rx_drop", "tx_drop", "errors"],
+        ["interface", "kind", "state", "rx B/s", "rx pkt/s", "tx B/s", "tx pkt/s", "drops", "errors", "relation"],
         _interface_rows(snap, show_all)))
-    sysctl_rows = [[k, v] for k, v in snap["sysctls"].items()]
-    sysctl_rows += [[k, f"absent: {why}"] for k, why in snap.get("sysctls_absent", {}).items()]
-    out += _section("Sysctls", _table(["sysctl", "value"], sysctl_rows))
+    out += _section("Qdiscs and classes", _table(
+        ["object", "kind", "parent", "backlog B", "peak B", "qlen", "drops", "drops/s", "overlimits", "B/s"],
+        _tc_rows(snap, show_all)))
+    out += _section("Listeners (accept queue against backlog)", _table(
+        ["local", "queue", "peak", "backlog", "process"], _listener_rows(snap)))
+    states = snap.get("tcp_states") or {}
+    out += _section("TCP sockets by state", ["  ".join(f"{k} {v:,}" for k, v in sorted(states.items()))]
+                    if states else [])
+    sysctl_lines = _table(["sysctl", "value"], [[k, v] for k, v in snap["sysctls"].items()])
+    by_reason: dict[str, list[str]] = {}
+    for knob, why in snap.get("sysctls_absent", {}).items():
+        by_reason.setdefault(why, []).append(knob)
+    sysctl_lines += [f"absent ({why}): {', '.join(knobs)}" for why, knobs in by_reason.items()]
+    out += _section("Sysctls", sysctl_lines)
     return "\n".join(out)

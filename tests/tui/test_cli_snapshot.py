@@ -147,3 +147,27 @@ def test_bad_procfs_root_and_bad_arguments() -> None:
 
 def test_version() -> None:
     assert run_nettop("--version").stdout.startswith("nettop ")
+
+
+@root_only
+@needs_ip
+def test_snapshot_of_a_namespace_with_netns_option(topology) -> None:  # type: ignore[no-untyped-def]
+    snap = snapshot("--duration", "0.2", "--netns", topology.a)
+    assert snap["netns"]["spec"] == topology.a and snap["netns"]["gone"] is None
+    assert snap["interfaces"]["v0"]["kind"] == "veth" and snap["interfaces"]["br0"]["kind"] == "bridge"
+    assert snap["interfaces"]["p1"]["master"] == "br0"
+    assert {q["handle"] for q in snap["qdiscs"] if q["dev"] == "v0"} == {"1:", "20:"}
+    assert snap["tcp_mem"] is None and "child network namespace" in snap["sources"]["tcp_mem"]["error"]
+    assert snap["sources"]["bql"]["ok"] is False and topology.a in snap["sources"]["bql"]["error"]
+    assert "eth0" not in snap["interfaces"]  # the host's devices stay out
+    text = run_nettop("snapshot", "--duration", "0", "--netns", topology.a, "--format", "text").stdout
+    assert "v0" in text and "Qdiscs" in text
+
+
+@pytest.mark.parametrize("spec, message", [("no-such-ns-xyz", "no such namespace"),
+                                           ("pid:abc", "expected pid:PID"),
+                                           ("pid:999999999", "no process"),
+                                           ("../etc", "not a namespace name")])
+def test_bad_netns_is_a_clear_error(spec: str, message: str) -> None:
+    proc = run_nettop("snapshot", "--netns", spec, check=False)
+    assert proc.returncode == 2 and message in proc.stderr
