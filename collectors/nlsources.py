@@ -11,6 +11,7 @@ import os
 import socket
 import struct
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -148,21 +149,28 @@ class LinkStatsSource(NetlinkSource):
             names: list[str] = []
             values: list[int] = []
             for index, counters in stats:
-                prefix = self.ctx.name(index) + "/"
-                names.extend(prefix + f for f in LINK_STATS64_FIELDS[:len(counters)])
-                values.extend(counters)
+                names += _link_columns(self.ctx.name(index), len(counters))
+                values += counters
             return (tuple(names), values), None
         return _wrap_decode("link_stats", decode)
+
+
+@lru_cache(maxsize=8192)
+def _link_columns(name: str, count: int) -> tuple[str, ...]:
+    return tuple(f"{name}/{f}" for f in LINK_STATS64_FIELDS[:count])
+
+
+@lru_cache(maxsize=8192)
+def _tc_columns(entity: str) -> tuple[str, ...]:
+    return tuple(f"{entity}/{f}" for f in TC_COUNTERS + TC_GAUGES)
 
 
 def _tc_flat(records: list[TcStats], entity: Callable[[TcStats], str]) -> Flat:
     names: list[str] = []
     values: list[int] = []
     for r in records:
-        prefix = entity(r) + "/"
-        for f in TC_COUNTERS + TC_GAUGES:
-            names.append(prefix + f)
-            values.append(getattr(r, f))
+        names += _tc_columns(entity(r))
+        values += r.values()
     return tuple(names), values
 
 

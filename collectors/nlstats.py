@@ -13,7 +13,7 @@ import socket
 import struct
 from dataclasses import dataclass, field
 
-from .netlink import NLMSGHDR, attr_string, iter_attrs
+from .netlink import NLA_TYPE_MASK, NLMSGHDR, RTATTR, attr_string, iter_attrs
 
 HDR = NLMSGHDR.size
 
@@ -54,6 +54,7 @@ TCA_STATS_BASIC, TCA_STATS_RATE_EST, TCA_STATS_QUEUE = 1, 2, 3
 TCA_STATS_APP, TCA_STATS_RATE_EST64, TCA_STATS_PKT64 = 4, 5, 8
 GNET_BASIC = struct.Struct("=QI")  # bytes, packets
 GNET_QUEUE = struct.Struct("=5I")  # qlen, backlog, drops, requeues, overlimits
+U64 = struct.Struct("=Q")
 HTB_XSTATS = struct.Struct("=IIIii")  # lends, borrows, giants, tokens, ctokens
 FQ_CODEL_XSTATS = struct.Struct("=10I")  # type (0: qdisc), then tc_fq_codel_qd_stats
 FQ_CODEL_QD_FIELDS = ("maxpacket", "drop_overlimit", "ecn_mark", "new_flow_count", "new_flows_len",
@@ -81,28 +82,54 @@ class TcStats:
     backlog_packets: int = 0
     xstats: dict[str, int] = field(default_factory=dict)
 
+    def values(self) -> tuple[int, ...]:
+        """In TC_COUNTERS + TC_GAUGES order."""
+        return (self.bytes, self.packets, self.drops, self.overlimits, self.requeues,
+                self.backlog_bytes, self.backlog_packets)
+
 
 def decode_tc(msg: bytes) -> TcStats:
+    """One RTM_NEWQDISC/RTM_NEWTCLASS message; attributes walked inline (hot path)."""
     _fam, _p1, _p2, ifindex, handle, parent, _info = TCMSG.unpack_from(msg, HDR)
     rec = TcStats(ifindex, handle, parent)
     xstats = b""
-    for atype, start, end in iter_attrs(msg, HDR + TCMSG.size, len(msg)):
+    unpack_attr = RTATTR.unpack_from
+    off, end = HDR + TCMSG.size, len(msg)
+    while off + 4 <= end:
+        length, atype = unpack_attr(msg, off)
+        if length < 4 or off + length > end:
+            break
+        atype &= NLA_TYPE_MASK
+        start, stop = off + 4, off + length
         if atype == TCA_KIND:
-            rec.kind = attr_string(msg, start, end)
+            rec.kind = attr_string(msg, start, stop)
         elif atype == TCA_STATS2:
-            for stype, s, e in iter_attrs(msg, start, end):
-                if stype == TCA_STATS_BASIC and e - s >= GNET_BASIC.size:
-                    rec.bytes, packets = GNET_BASIC.unpack_from(msg, s)
-                    rec.packets = max(rec.packets, packets)
-                elif stype == TCA_STATS_PKT64 and e - s >= 8:
-                    rec.packets = struct.unpack_from("=Q", msg, s)[0]  # sent only past 2^32
-                elif stype == TCA_STATS_QUEUE and e - s >= GNET_QUEUE.size:
-                    (rec.backlog_packets, rec.backlog_bytes, rec.drops, rec.requeues,
-                     rec.overlimits) = GNET_QUEUE.unpack_from(msg, s)
+            _decode_stats2(msg, start, stop, rec)
         elif atype == TCA_XSTATS:
-            xstats = msg[start:end]
-    rec.xstats = decode_xstats(rec.kind, xstats)
+            xstats = msg[start:stop]
+        off += (length + 3) & ~3
+    if xstats:
+        rec.xstats = decode_xstats(rec.kind, xstats)
     return rec
+
+
+def _decode_stats2(msg: bytes, off: int, end: int, rec: TcStats) -> None:
+    unpack_attr = RTATTR.unpack_from
+    while off + 4 <= end:
+        length, stype = unpack_attr(msg, off)
+        if length < 4 or off + length > end:
+            return
+        stype &= NLA_TYPE_MASK
+        size = length - 4
+        if stype == TCA_STATS_BASIC and size >= GNET_BASIC.size:
+            rec.bytes, packets = GNET_BASIC.unpack_from(msg, off + 4)
+            rec.packets = max(rec.packets, packets)
+        elif stype == TCA_STATS_PKT64 and size >= 8:
+            rec.packets = U64.unpack_from(msg, off + 4)[0]  # sent only past 2^32
+        elif stype == TCA_STATS_QUEUE and size >= GNET_QUEUE.size:
+            (rec.backlog_packets, rec.backlog_bytes, rec.drops, rec.requeues,
+             rec.overlimits) = GNET_QUEUE.unpack_from(msg, off + 4)
+        off += (length + 3) & ~3
 
 
 def decode_xstats(kind: str, xstats: bytes) -> dict[str, int]:
