@@ -196,6 +196,8 @@ def count_states(msgs: list[bytes]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for msg in msgs:
         state = msg[HDR + 1]
+        if state == 12:  # NEW_SYN_RECV: a request socket, what ss and netstat call SYN_RECV
+            state = 3
         name = TCP_STATES[state] if state < len(TCP_STATES) else str(state)
         counts[name] = counts.get(name, 0) + 1
     return counts

@@ -168,8 +168,12 @@ def _listeners(store: Store, since: float | None, resolver: SocketOwners) -> lis
 
 
 def _tcp_states(store: Store) -> dict[str, Any]:
-    counts = store.detail("tcp_states")
-    return dict(counts) if counts else {}
+    """Sockets by state from sock_diag, plus orphans, which only sockstat counts."""
+    counts = dict(store.detail("tcp_states") or {})
+    _, sockstat = store.latest("sockstat")
+    if "TCP/orphan" in sockstat:
+        counts["orphans"] = sockstat["TCP/orphan"]
+    return counts
 
 
 def _bql(store: Store) -> dict[str, Any]:

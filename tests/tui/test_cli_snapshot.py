@@ -171,3 +171,19 @@ def test_snapshot_of_a_namespace_with_netns_option(topology) -> None:  # type: i
 def test_bad_netns_is_a_clear_error(spec: str, message: str) -> None:
     proc = run_nettop("snapshot", "--netns", spec, check=False)
     assert proc.returncode == 2 and message in proc.stderr
+
+
+@root_only
+@needs_ip
+def test_netns_by_pid(topology) -> None:  # type: ignore[no-untyped-def]
+    holder = subprocess.Popen(["ip", "netns", "exec", topology.b, "sleep", "30"])
+    try:
+        import time
+        time.sleep(0.2)
+        snap = snapshot("--duration", "0", "--netns", f"pid:{holder.pid}")
+        assert snap["netns"]["pid"] == holder.pid
+        assert "v0p" in snap["interfaces"] and "v0" not in snap["interfaces"]
+        assert "orphans" in snap["tcp_states"]
+    finally:
+        holder.kill()
+        holder.wait()
