@@ -144,13 +144,11 @@ def decode_xstats(kind: str, xstats: bytes) -> dict[str, int]:
 
 
 def format_handle(handle: int) -> str:
-    """A tc handle as tc prints it: `1:`, `1:10`, `root`, `ingress`, `none`."""
+    """A tc handle as tc prints it: `1:`, `1:10`, `0:` (none given), `root`, `ingress`."""
     if handle == 0xFFFFFFFF:
         return "root"
     if handle == 0xFFFFFFF1:
         return "ingress"
-    if handle == 0:
-        return "none"
     major, minor = handle >> 16, handle & 0xFFFF
     return f"{major:x}:" if minor == 0 else f"{major:x}:{minor:x}"
 

@@ -37,9 +37,36 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _panes(text: str) -> list[int]:
+    try:
+        panes = [int(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected numbers 1-8, e.g. 1,3,4") from None
+    if not panes or any(p < 1 or p > 8 for p in panes):
+        raise argparse.ArgumentTypeError("expected numbers 1-8, e.g. 1,3,4")
+    return panes
+
+
+def default_lang() -> str:
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            return "ja" if value.lower().startswith("ja") else "en"
+    return "en"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nettop", description="htop for the Linux network stack")
     parser.add_argument("--version", action="version", version=f"nettop {_version()}")
+    parser.add_argument("--interval", type=_positive, default=0.05,
+                        help="seconds between hot samples (default 0.05)")
+    parser.add_argument("--refresh", type=_positive, default=0.5, help="seconds between UI frames (default 0.5)")
+    parser.add_argument("--panes", type=_panes, default=None, help="panes to show, e.g. 1,3,4")
+    parser.add_argument("--lang", choices=("en", "ja"), default=None, help="notes language (default from LANG)")
+    parser.add_argument("--snapshot-dir", type=Path, default=Path("."), help="where `s` writes snapshots")
+    parser.add_argument("--procfs", type=Path, default=Path("/proc"), help="procfs root (default /proc)")
+    parser.add_argument("--sysfs", type=Path, default=Path("/sys"), help="sysfs root (default /sys)")
+    add_netns_option(parser)
     sub = parser.add_subparsers(dest="command")
     snap = sub.add_parser("snapshot", help="sample for a while and write the whole state (JSON or text)")
     snap.add_argument("--duration", type=_non_negative, default=1.0, help="seconds to sample (default 1)")
@@ -132,9 +159,31 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_snapshot(args)
     if args.command == "netns":
         return cmd_netns(args)
-    print("nettop: the interactive UI is not built yet; try `nettop snapshot --format text`",
-          file=sys.stderr)
-    return 2
+    return cmd_tui(args)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    from nettop.collectors.netns import NetnsError
+
+    if not args.procfs.is_dir():
+        print(f"nettop: --procfs {args.procfs}: not a directory", file=sys.stderr)
+        return 2
+    try:
+        target = resolve_netns(args.netns)
+    except NetnsError as exc:
+        print(f"nettop: {exc}", file=sys.stderr)
+        return 2
+    if not args.snapshot_dir.is_dir():
+        print(f"nettop: --snapshot-dir {args.snapshot_dir}: not a directory", file=sys.stderr)
+        return 2
+    from nettop.tui.app import DEFAULT_PANES, NettopApp
+    from nettop.tui.datasource import live_source
+
+    data = live_source(ProcRoot(args.procfs, args.sysfs), target, args.interval)
+    app = NettopApp(data, panes=args.panes or DEFAULT_PANES, refresh=args.refresh,
+                    snapshot_dir=args.snapshot_dir, lang=args.lang or default_lang())
+    app.run()
+    return 0
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ def test_packet_counter_past_2_32_uses_pkt64() -> None:
     assert decode_tc(bytes(msg)).packets == 5_000_000_000
 
 
-@pytest.mark.parametrize("handle, text", [(0xFFFFFFFF, "root"), (0xFFFFFFF1, "ingress"), (0, "none"),
+@pytest.mark.parametrize("handle, text", [(0xFFFFFFFF, "root"), (0xFFFFFFF1, "ingress"), (0, "0:"),
                                           (0x10000, "1:"), (0x10010, "1:10"), (0xABCD0001, "abcd:1")])
 def test_handles_print_as_tc_prints_them(handle: int, text: str) -> None:
     assert format_handle(handle) == text

@@ -1,0 +1,303 @@
+"""The nettop TUI: panes pulled from the store on the UI's own timer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+from pathlib import Path
+from typing import Iterable
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.message import Message
+from textual.widgets import Footer, Input, Static
+
+from nettop.collectors.atomic import write_atomic
+from nettop.collectors.sampler import SYSCTL_SOURCE
+from nettop.collectors.snapshot import build_snapshot
+from nettop.collectors.views import Mark, ViewContext, counter_rows, sampling_rate
+from nettop.widgets.counters import CountersPane
+from nettop.widgets.interfaces import InterfacesPane
+from nettop.widgets.memory import MemoryPane
+from nettop.widgets.overview import OverviewPane
+from nettop.widgets.pane import Pane, UiState
+from nettop.widgets.qdiscs import QdiscsPane
+from nettop.widgets.sockets import SocketsPane
+from nettop.widgets.softnet import SoftnetPane
+from nettop.widgets.sysctls import SysctlsPane
+
+from .datasource import DataSource
+from .notes import Note, NoteBook
+from .screens import HelpScreen, NoteScreen
+
+DEFAULT_PANES = (1, 4, 7)
+REFRESH_STEPS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
+SMALL_HEIGHT = 30  # below this many rows, charts give way to tables
+WIDE_WIDTH = 160  # from this width, panes sit in two columns
+
+
+class SourceEvent(Message):
+    """A source went down or came back (sent from the sampler thread)."""
+
+    def __init__(self, source: str, text: str) -> None:
+        super().__init__()
+        self.source, self.text = source, text
+
+
+class NettopApp(App[None]):
+    TITLE = "nettop"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        *(Binding(str(n), f"toggle_pane({n})", f"pane {n}", show=False) for n in range(1, 9)),
+        Binding("question_mark", "help", "keys"),
+        Binding("slash", "filter", "filter"),
+        Binding("c", "changed_only", "changed"),
+        Binding("o", "sort", "sort", show=False),
+        Binding("p", "pause", "pause"),
+        Binding("m", "mark", "mark"),
+        Binding("s", "snapshot", "snapshot"),
+        Binding("enter", "note", "note", show=False),
+        Binding("plus", "faster", "faster", show=False),
+        Binding("minus", "slower", "slower", show=False),
+        Binding("q", "quit", "quit"),
+    ]
+    HELP = [
+        ("1 .. 8", "show or hide a pane: 1 overview, 2 memory, 3 counters, 4 qdiscs, 5 interfaces, "
+                   "6 softnet, 7 sockets, 8 sysctls"),
+        ("Tab", "move focus to the next table"),
+        ("Enter", "open the note for the row under the cursor"),
+        ("/", "filter counters and sysctls by name (Enter applies, Esc clears)"),
+        ("c", "counters: only those that changed since the mark"),
+        ("o", "counters: sort by rate / by name"),
+        ("p", "pause the display (sampling goes on)"),
+        ("m", "mark: deltas count from now"),
+        ("s", "snapshot the whole state to a JSON file"),
+        ("+ / -", "refresh the display faster / slower"),
+        ("?", "this list"),
+        ("q", "quit"),
+    ]
+
+    def __init__(self, data: DataSource, panes: Iterable[int] = DEFAULT_PANES, refresh: float = 0.5,
+                 snapshot_dir: Path = Path("."), lang: str = "en", timers: bool = True) -> None:
+        super().__init__()
+        self.data = data
+        self.shown_panes = set(panes)
+        self.refresh_interval = refresh
+        self.snapshot_dir = snapshot_dir
+        self.notes = NoteBook(lang)
+        self.timers = timers
+        self.ui = UiState()
+        self.paused = False
+        self.mark = Mark(data.now())
+        self.events: dict[str, str] = {}
+        self._timer = None
+        self._versions: dict[str, int] = {}
+
+    # --- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Container(id="panes"):
+            yield OverviewPane(id="pane-1")
+            yield MemoryPane(id="pane-2")
+            yield CountersPane(id="pane-3")
+            yield QdiscsPane(id="pane-4")
+            yield InterfacesPane(id="pane-5")
+            yield SoftnetPane(id="pane-6")
+            yield SocketsPane(id="pane-7")
+            yield SysctlsPane(lambda k: self.notes.summary(f"sysctl-{k}"), id="pane-8")
+        yield Input(placeholder="filter counters and sysctls by name", id="filter")
+        yield Static("", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.data.start(on_event=lambda src, text: self.post_message(SourceEvent(src, text)))
+        self.mark = Mark.take(self.data.store, self.data.now())
+        self._reflow()
+        self.refresh_panes()
+        if self.timers:
+            self._timer = self.set_interval(self.refresh_interval, self.refresh_panes)
+
+    def on_unmount(self) -> None:
+        self.data.stop()
+
+    def on_resize(self) -> None:
+        self._reflow()
+
+    def _reflow(self) -> None:
+        shown = [p for p in self.query(Pane) if p.number in self.shown_panes]
+        for pane in self.query(Pane):
+            pane.display = pane.number in self.shown_panes
+        wide = self.size.width >= WIDE_WIDTH and len(shown) > 1
+        container = self.query_one("#panes")
+        container.set_class(wide, "-wide")
+        self.ui.charts = self.size.height >= SMALL_HEIGHT
+        self.set_class(not self.ui.charts, "-small")
+
+    # --- refresh -------------------------------------------------------------------------
+
+    def context(self) -> ViewContext:
+        return ViewContext(self.data.store, self.data.now(), self.mark,
+                           rate_window=max(1.0, self.refresh_interval),
+                           peak_window=max(2.0, 2 * self.refresh_interval))
+
+    def refresh_panes(self, force: bool = False) -> None:
+        if self.paused and not force:
+            self._status()
+            return
+        ctx = self.context()
+        version = {s: self.data.store.version(s) for s in self.data.store.sources()}
+        changed = force or version != self._versions
+        self._versions = version
+        if changed:
+            with self.batch_update():
+                for pane in self.query(Pane):
+                    if pane.display:
+                        pane.update_view(ctx, self.ui)
+        self._status()
+
+    def _status(self) -> None:
+        store, now = self.data.store, self.data.now()
+        where = f"netns {self.data.netns.spec}" if self.data.netns else "host namespace"
+        hz = sampling_rate(store, now)
+        cpu = self.data.cpu_percent()
+        down = [f"{s}: {store.status(s).error}" for s in store.sources() if store.status(s).ok is False]
+        parts = [where, f"sampling {hz:.0f} Hz" if hz else "sampling -",
+                 f"nettop CPU {cpu:.1f}%" if cpu is not None else "",
+                 f"refresh {self.refresh_interval:g}s", "PAUSED" if self.paused else "",
+                 f"mark {now - self.mark.t:.0f}s ago"]
+        if self.data.gone:
+            parts.append(f"GONE: {self.data.gone}")
+        elif down:
+            parts.append(f"{len(down)} source(s) down: " + "; ".join(down[:2]))
+        self.query_one("#status", Static).update("  |  ".join(p for p in parts if p))
+
+    # --- actions -------------------------------------------------------------------------
+
+    def action_toggle_pane(self, number: int) -> None:
+        if number in self.shown_panes and len(self.shown_panes) > 1:
+            self.shown_panes.discard(number)
+        else:
+            self.shown_panes.add(number)
+        self._reflow()
+        self.refresh_panes(force=True)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.HELP))
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.value = self.ui.filter
+        box.focus()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        self.ui.filter = event.value.strip()
+        event.input.display = False
+        if 3 not in self.shown_panes and self.ui.filter:
+            self.shown_panes.add(3)
+            self._reflow()
+        self.refresh_panes(force=True)
+
+    def key_escape(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.display:
+            box.display = False
+            self.ui.filter = ""
+            self.refresh_panes(force=True)
+
+    def action_changed_only(self) -> None:
+        self.ui.changed_only = not self.ui.changed_only
+        self.refresh_panes(force=True)
+
+    def action_sort(self) -> None:
+        self.ui.sort_by_rate = not self.ui.sort_by_rate
+        self.refresh_panes(force=True)
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        self.refresh_panes(force=not self.paused)
+
+    def action_mark(self) -> None:
+        self.mark = Mark.take(self.data.store, self.data.now())
+        self.notify("mark set: deltas count from now", timeout=2)
+        self.refresh_panes(force=True)
+
+    def action_faster(self) -> None:
+        self._set_refresh(-1)
+
+    def action_slower(self) -> None:
+        self._set_refresh(+1)
+
+    def _set_refresh(self, step: int) -> None:
+        steps = list(REFRESH_STEPS)
+        i = min(range(len(steps)), key=lambda k: abs(steps[k] - self.refresh_interval))
+        self.refresh_interval = steps[max(0, min(len(steps) - 1, i + step))]
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = self.set_interval(self.refresh_interval, self.refresh_panes)
+        self._status()
+
+    def action_snapshot(self) -> None:
+        path = self.write_snapshot()
+        if path is not None:
+            self.notify(f"snapshot written to {path}", timeout=5)
+
+    def write_snapshot(self) -> Path | None:
+        now = self.data.now()
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = self.snapshot_dir / f"nettop-{socket.gethostname()}-{stamp}.json"
+        snap = build_snapshot(self.data.store, self.data.root, since=now - 1.0, duration_s=1.0,
+                              netns=self.data.netns, netns_gone=self.data.gone)
+        try:
+            write_atomic(path, (json.dumps(snap, indent=2) + "\n").encode())
+        except OSError as exc:
+            self.notify(f"snapshot failed: {exc.strerror or exc}: {path}", severity="error", timeout=8)
+            return None
+        return path
+
+    def action_note(self) -> None:
+        pane = self._focused_pane()
+        key = pane.note_for_cursor() if pane else "pane-overview"
+        note = self.notes.get(key) or (self.notes.get(f"pane-{pane.pane_id}") if pane else None)
+        if note is None:
+            self.notify(f"no note for {key} yet", timeout=3)
+            return
+        self.push_screen(NoteScreen(note, self.live_values))
+
+    def _focused_pane(self) -> Pane | None:
+        node = self.focused
+        while node is not None and not isinstance(node, Pane):
+            node = node.parent  # type: ignore[assignment]
+        if node is None:
+            shown = [p for p in self.query(Pane) if p.display]
+            return shown[0] if shown else None
+        return node
+
+    def live_values(self, note: Note) -> str:
+        ctx = self.context()
+        rows = {r.name: r for r in counter_rows(ctx)}
+        lines = []
+        for name in note.counters:
+            r = rows.get(name)
+            if r is not None:
+                rate = "-" if r.rate is None else f"{r.rate:,.1f}/s"
+                lines.append(f"- `{name}` = {r.value:,} (since mark {r.delta if r.delta is not None else '-'}, {rate})")
+            else:
+                lines.append(f"- `{name}`: not on this kernel")
+        reading = self.data.store.detail(SYSCTL_SOURCE)
+        for name in note.sysctls:
+            if reading is not None and name in reading.values:
+                lines.append(f"- `{name}` = {reading.values[name]}")
+            elif reading is not None and name in reading.absent:
+                lines.append(f"- `{name}`: {reading.absent[name]}")
+        return "\n".join(lines)
+
+    @on(SourceEvent)
+    def _source_event(self, event: SourceEvent) -> None:
+        self.events[event.source] = event.text
+        self._status()

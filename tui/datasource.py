@@ -1,0 +1,77 @@
+"""Where the UI's data comes from: a live sampler, or a store filled beforehand.
+
+The app only reads `store`, `now()` and the status fields, so tests hand it
+recorded samples with a frozen clock and no threads.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import psutil
+
+from nettop.collectors.netns import NetnsTarget
+from nettop.collectors.procfs import ProcRoot
+from nettop.collectors.sampler import Cadence, Sampler
+from nettop.collectors.store import Store
+
+
+@dataclass
+class DataSource:
+    store: Store
+    root: ProcRoot
+    netns: NetnsTarget | None = None
+    clock: Callable[[], float] = time.monotonic
+
+    def now(self) -> float:
+        return self.clock()
+
+    def start(self, on_event: Callable[[str, str], None] | None = None) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def cpu_percent(self) -> float | None:
+        return None
+
+    @property
+    def gone(self) -> str | None:
+        return None
+
+
+@dataclass
+class LiveSource(DataSource):
+    cadence: Cadence = field(default_factory=Cadence)
+    sampler: Sampler | None = None
+
+    def __post_init__(self) -> None:
+        self._proc = psutil.Process(os.getpid())
+        self._proc.cpu_percent(None)
+
+    def start(self, on_event: Callable[[str, str], None] | None = None) -> None:
+        self.sampler = Sampler(self.root, self.store, self.cadence, netns=self.netns, on_event=on_event)
+        self.root = self.sampler.root
+        self.sampler.start()
+
+    def stop(self) -> None:
+        if self.sampler is not None:
+            self.sampler.stop()
+
+    def cpu_percent(self) -> float | None:
+        """nettop's own CPU, sampler and UI together, since the last call."""
+        return self._proc.cpu_percent(None)
+
+    @property
+    def gone(self) -> str | None:
+        return self.sampler.gone if self.sampler else None
+
+
+def live_source(root: ProcRoot, netns: NetnsTarget | None, interval: float) -> LiveSource:
+    rate = 1.0 / interval
+    # the full-rate ring holds about two minutes; the per-second ring an hour
+    return LiveSource(Store(short_capacity=int(120 * rate) + 10, long_seconds=3600), root, netns,
+                      cadence=Cadence(hot=interval))

@@ -1,0 +1,98 @@
+"""Notes: Markdown files with a small front matter, one per topic and language.
+
+    ---
+    id: pane-qdiscs
+    title: Qdiscs and classes
+    counters: [TcpExt.ListenOverflows]
+    sysctls: [net.core.default_qdisc]
+    see_also: [pane-interfaces]
+    ---
+    Body in Markdown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+NOTES_DIR = Path(__file__).parent / "notes"
+
+
+@dataclass
+class Note:
+    id: str
+    title: str
+    body: str
+    lang: str
+    counters: list[str] = field(default_factory=list)
+    sysctls: list[str] = field(default_factory=list)
+    see_also: list[str] = field(default_factory=list)
+    summary: str = ""
+
+
+class NoteError(ValueError):
+    pass
+
+
+def _list(value: str) -> list[str]:
+    value = value.strip()
+    if not (value.startswith("[") and value.endswith("]")):
+        raise NoteError(f"expected [a, b], got {value!r}")
+    return [v.strip() for v in value[1:-1].split(",") if v.strip()]
+
+
+def parse_note(text: str, lang: str, source: str = "") -> Note:
+    if not text.startswith("---\n"):
+        raise NoteError(f"{source}: no front matter")
+    head, sep, body = text[4:].partition("\n---\n")
+    if not sep:
+        raise NoteError(f"{source}: front matter not closed")
+    meta: dict[str, str] = {}
+    for line in head.splitlines():
+        if line.strip():
+            key, colon, value = line.partition(":")
+            if not colon:
+                raise NoteError(f"{source}: bad front matter line {line!r}")
+            meta[key.strip()] = value.strip()
+    for required in ("id", "title"):
+        if required not in meta:
+            raise NoteError(f"{source}: missing {required}")
+    return Note(meta["id"], meta["title"], body.strip() + "\n", lang,
+                _list(meta.get("counters", "[]")), _list(meta.get("sysctls", "[]")),
+                _list(meta.get("see_also", "[]")), meta.get("summary", ""))
+
+
+def load_notes(lang: str, base: Path = NOTES_DIR) -> dict[str, Note]:
+    notes = {}
+    folder = base / lang
+    if folder.is_dir():
+        for path in sorted(folder.glob("*.md")):
+            note = parse_note(path.read_text(encoding="utf-8"), lang, str(path))
+            notes[note.id] = note
+    return notes
+
+
+class NoteBook:
+    """Notes of one language with English as the fallback; finds a note by any name it covers."""
+
+    def __init__(self, lang: str = "en", base: Path = NOTES_DIR) -> None:
+        self.lang = lang
+        self.en = load_notes("en", base)
+        self.local = load_notes(lang, base) if lang != "en" else self.en
+        self._by_name: dict[str, str] = {}
+        for notes in (self.en, self.local):
+            for note in notes.values():
+                for name in note.counters:
+                    self._by_name.setdefault(f"counter-{name}", note.id)
+                for name in note.sysctls:
+                    self._by_name.setdefault(f"sysctl-{name}", note.id)
+
+    def get(self, key: str) -> Note | None:
+        note_id = key if key in self.en or key in self.local else self._by_name.get(key)
+        if note_id is None:
+            return None
+        return self.local.get(note_id) or self.en.get(note_id)
+
+    def summary(self, key: str) -> str:
+        note = self.get(key)
+        return note.summary if note else ""

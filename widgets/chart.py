@@ -1,0 +1,59 @@
+"""A small time chart on textual-plotext: at most one redraw a second, downsampled.
+
+Each chart uses its own `PlotextPlot.plt`, never the global plotext module.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Sequence
+
+from textual_plotext import PlotextPlot
+
+
+def downsample(xs: Sequence[float], ys: Sequence[float], width: int) -> tuple[list[float], list[float]]:
+    """Keep at most `width` points, taking each bucket's maximum so peaks survive."""
+    n = len(xs)
+    if n <= width or width <= 0:
+        return list(xs), list(ys)
+    out_x, out_y = [], []
+    step = n / width
+    for b in range(width):
+        lo, hi = int(b * step), max(int((b + 1) * step), int(b * step) + 1)
+        k = max(range(lo, min(hi, n)), key=lambda i: ys[i])
+        out_x.append(xs[k])
+        out_y.append(ys[k])
+    return out_x, out_y
+
+
+class Chart(PlotextPlot):
+    DEFAULT_CSS = """
+    Chart { height: 10; min-height: 6; }
+    """
+
+    def __init__(self, min_interval: float = 1.0, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.min_interval = min_interval
+        self._last = float("-inf")
+        self._key: object = None
+
+    def plot(self, title: str, xs: Sequence[float], ys: Sequence[float],
+             lines: Sequence[tuple[str, float]] = (), key: object = None, force: bool = False) -> None:
+        """Draw a series (seconds before now, value) with horizontal marks."""
+        now = time.monotonic()
+        if not force and key == self._key and now - self._last < self.min_interval:
+            return
+        self._last, self._key = now, key
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title(title)
+        width = max(10, self.size.width - 8)
+        x, y = downsample(xs, ys, width)
+        if x:
+            plt.plot(x, y, marker="braille")
+        for label, value in lines:
+            plt.hline(value)
+        if lines:
+            plt.xlabel("  ".join(f"{label}={value:,.0f}" for label, value in lines))
+        self.refresh()

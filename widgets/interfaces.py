@@ -1,0 +1,42 @@
+"""Pane 5: links in their hierarchy with bits/s, packets/s, errors, drops; a chart of one link."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+
+from nettop.collectors.views import ViewContext, interface_rows, rate_series
+
+from .chart import Chart
+from .fmt import alert, human, rate
+from .pane import Pane, UiState
+from .synctable import SyncTable
+
+CHART_SECONDS = 30.0
+
+
+class InterfacesPane(Pane):
+    pane_id = "interfaces"
+    number = 5
+    title = "Interfaces"
+
+    def body(self) -> ComposeResult:
+        yield SyncTable(["link", "kind", "state", "rx bit/s", "tx bit/s", "rx pkt/s", "tx pkt/s", "errors",
+                         "drops", "missed", "relation"], id="interfaces-table", classes="main")
+        yield Chart(id="interfaces-chart", classes="chart")
+
+    def update_view(self, ctx: ViewContext, ui: UiState) -> None:
+        rows = interface_rows(ctx)
+        table = self.query_one("#interfaces-table", SyncTable)
+        table.sync([(r.name, (f"{'  ' * r.depth}{r.name}", r.kind, r.operstate, rate(r.rx_bps, ""),
+                              rate(r.tx_bps, ""), rate(r.rx_pps, ""), rate(r.tx_pps, ""), human(r.errors),
+                              alert(human(r.drops), r.drops_rate), human(r.missed), r.relation)) for r in rows])
+        chart = self.query_one("#interfaces-chart", Chart)
+        chart.display = self.charts_fit(ui)
+        name = table.current_key()
+        if chart.display and name:
+            source = "link_stats" if ctx.store.status("link_stats").ok else "dev"
+            xs, ys = rate_series(ctx.store, source, f"{name}/rx_bytes", CHART_SECONDS, ctx.now)
+            chart.plot(f"{name} rx bytes/s", xs, ys, key=name)
+
+    def note_for_cursor(self) -> str:
+        return "pane-interfaces"

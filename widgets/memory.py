@@ -1,0 +1,67 @@
+"""Pane 2: protocol memory against tcp_mem/udp_mem, the pressure counters, a TCP memory chart."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from nettop.collectors.views import ViewContext, memory_states, series
+
+from .chart import Chart
+from .fmt import alert, bar, human, rate, status
+from .pane import Pane, UiState
+from .synctable import SyncTable
+
+PRESSURE_COUNTERS = ("TCPMemoryPressures", "TCPMemoryPressuresChrono", "PruneCalled", "RcvPruned",
+                     "OfoPruned", "TCPRcvQDrop", "TCPAbortOnMemory", "TCPAbortFailed")
+CHART_SECONDS = 60.0
+
+
+class MemoryPane(Pane):
+    pane_id = "memory"
+    number = 2
+    title = "Protocol memory"
+
+    def body(self) -> ComposeResult:
+        yield SyncTable(["proto", "state", "pages", "of high", "low", "pressure", "high", "press", "peak"],
+                        id="memory-table")
+        yield Static("", id="memory-sockstat")
+        yield SyncTable(["pressure counter", "value", "Δ mark", "rate/s"], id="memory-counters")
+        yield Chart(id="memory-chart", classes="chart")
+
+    def update_view(self, ctx: ViewContext, ui: UiState) -> None:
+        states = memory_states(ctx)
+        self.query_one("#memory-table", SyncTable).sync([(m.proto, (
+            m.proto, status(m.status), human(m.pages),
+            bar(m.pages, m.high, 14, tuple(x for x in (m.low, m.pressure) if x)),
+            human(m.low), human(m.pressure), human(m.high), m.press or "-", human(m.peak_pages)))
+            for m in states])
+        _, sockstat = ctx.store.latest("sockstat")
+        tcp = {k.partition("/")[2]: v for k, v in sockstat.items() if k.startswith("TCP/")}
+        self.query_one("#memory-sockstat", Static).update(
+            "sockstat TCP: " + "  ".join(f"{k} {v:,}" for k, v in tcp.items()) if tcp else "sockstat: -")
+        _, netstat = ctx.store.latest("netstat")
+        w = ctx.window("netstat")
+        rows = []
+        for name in PRESSURE_COUNTERS:
+            full = f"TcpExt.{name}"
+            if full in netstat:
+                r = ctx.rate(w, full)
+                rows.append((full, (name, human(netstat[full]), human(ctx.mark.delta("netstat", full, netstat[full])),
+                                    alert(rate(r, ""), r))))
+        self.query_one("#memory-counters", SyncTable).sync(rows)
+        chart = self.query_one("#memory-chart", Chart)
+        chart.display = self.charts_fit(ui)
+        if chart.display:
+            xs, ys = series(ctx.store, "sockstat", "TCP/mem", CHART_SECONDS, ctx.now)
+            tcp_state = states[0]
+            lines = [(label, float(v)) for label, v in (("low", tcp_state.low), ("pressure", tcp_state.pressure),
+                                                        ("high", tcp_state.high)) if v]
+            chart.plot("TCP memory (pages), last 60 s", xs, ys, lines)
+
+    def note_for_cursor(self) -> str:
+        key = self.query_one("#memory-counters", SyncTable).current_key()
+        if self.query_one("#memory-counters", SyncTable).has_focus and key:
+            return f"counter-{key}"
+        proto = self.query_one("#memory-table", SyncTable).current_key()
+        return "sysctl-net.ipv4.udp_mem" if proto == "UDP" else "sysctl-net.ipv4.tcp_mem"

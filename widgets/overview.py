@@ -1,0 +1,70 @@
+"""Pane 1: is anything dropping or queuing, and where — one funnel from wire to socket."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+
+from rich.text import Text
+
+from nettop.collectors.views import Stage, StageItem, ViewContext, funnel, movers
+
+from .fmt import human, rate, status
+from .pane import Pane, UiState
+from .synctable import SyncTable
+
+STAGE_NOTES = {"nic": "pane-interfaces", "softnet": "pane-softnet", "qdisc": "pane-qdiscs",
+               "tcp": "pane-overview", "memory": "pane-memory"}
+
+
+def stage_text(stage: Stage) -> Text:
+    """Items that move first, in red; quiet ones after, dim: readable without colour."""
+    text = Text()
+    ordered = sorted(stage.items, key=lambda i: i.status == "ok")
+    for item in ordered:
+        if text:
+            text.append("  ")
+        if item.status == "ok" and not item.rate:
+            figure = f" {human(item.value)}" if item.value is not None else ""
+        elif item.rate is not None:
+            figure = f" {rate(item.rate)} ({human(item.value)})"
+        else:
+            figure = "" if item.value is None else f" {human(item.value)}"
+        style = {"bad": "bold red", "warn": "yellow"}.get(item.status, "dim")
+        text.append(f"{item.label}{figure}", style=style)
+    return text
+
+
+class OverviewPane(Pane):
+    pane_id = "overview"
+    number = 1
+    title = "Overview: wire -> socket"
+
+    def body(self) -> ComposeResult:
+        yield SyncTable(["stage", "state", "what moves (rate, total)"], id="overview-funnel")
+        yield SyncTable(["moved since mark", "delta", "rate/s"], id="overview-movers", classes="main")
+
+    _stages: dict[str, list[StageItem]] = {}
+
+    def update_view(self, ctx: ViewContext, ui: UiState) -> None:
+        rows = []
+        stages = funnel(ctx)
+        self._stages = {s.key: s.items for s in stages}
+        for stage in stages:
+            if not stage.available:
+                rows.append((stage.key, (stage.title, status("warn"), f"unavailable: {stage.reason or ''}")))
+                continue
+            rows.append((stage.key, (stage.title, status(stage.status), stage_text(stage))))
+        self.query_one("#overview-funnel", SyncTable).sync(rows)
+        self.query_one("#overview-movers", SyncTable).sync(
+            [(r.name, (r.name, human(r.delta), rate(r.rate, ""))) for r in movers(ctx)])
+
+    def note_for_cursor(self) -> str:
+        table = self.query_one("#overview-funnel", SyncTable)
+        movers_table = self.query_one("#overview-movers", SyncTable)
+        if movers_table.has_focus and movers_table.current_key():
+            return f"counter-{movers_table.current_key()}"
+        key = table.current_key()
+        if key == "tcp":
+            worst = next((i for i in self._stages.get("tcp", []) if i.status != "ok"), None)
+            return f"counter-TcpExt.{worst.label}" if worst else "pane-overview"
+        return STAGE_NOTES.get(key or "", "pane-overview")

@@ -1,0 +1,45 @@
+"""Pane 4: per device, each qdisc and its classes as a tree; a chart of the selected backlog."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+
+from nettop.collectors.views import ViewContext, series, tc_rows
+
+from .chart import Chart
+from .fmt import alert, human, rate
+from .pane import Pane, UiState
+from .synctable import SyncTable
+
+CHART_SECONDS = 30.0
+
+
+class QdiscsPane(Pane):
+    pane_id = "qdiscs"
+    number = 4
+    title = "Qdiscs and classes"
+
+    def body(self) -> ComposeResult:
+        yield SyncTable(["device / object", "kind", "backlog B", "peak B", "qlen", "drops/s", "overlim/s",
+                         "requeue/s", "bytes/s"], id="qdiscs-table", classes="main")
+        yield Chart(id="qdiscs-chart", classes="chart")
+
+    def update_view(self, ctx: ViewContext, ui: UiState) -> None:
+        rows = tc_rows(ctx)
+        table = self.query_one("#qdiscs-table", SyncTable)
+        table.sync([(f"{r.what}:{r.key}", (
+            f"{r.dev} {r.what} {r.handle}" if r.depth == 0 else f"{'  ' * r.depth}{r.what} {r.handle}",
+            r.kind, human(r.backlog_bytes), alert(human(r.peak_backlog_bytes), r.peak_backlog_bytes),
+            human(r.backlog_packets), alert(rate(r.drops_rate, ""), r.drops_rate), rate(r.overlimits_rate, ""),
+            rate(r.requeues_rate, ""), rate(r.bytes_rate, ""))) for r in rows])
+        chart = self.query_one("#qdiscs-chart", Chart)
+        chart.display = self.charts_fit(ui)
+        key = table.current_key()
+        if chart.display and key:
+            what, _, prefix = key.partition(":")
+            source = "qdiscs" if what == "qdisc" else "classes"
+            xs, ys = series(ctx.store, source, f"{prefix}/backlog_bytes", CHART_SECONDS, ctx.now)
+            chart.plot(f"backlog of {prefix} (bytes), every sample", xs, ys, key=key)
+
+    def note_for_cursor(self) -> str:
+        return "pane-qdiscs"
