@@ -30,6 +30,18 @@ class Mark:
     def take(cls, store: Store, t: float) -> "Mark":
         return cls(t, {src: store.latest(src)[1] for src in store.sources()})
 
+    @classmethod
+    def at(cls, store: Store, t: float) -> "Mark":
+        """A mark at time t in the past, from the first sample of each source taken at or after t."""
+        values: dict[str, dict[str, int]] = {}
+        for src in store.sources():
+            w = store.window(src, since=t)
+            if w is None or not len(w):
+                continue
+            first = w.data[:len(w.columns)]
+            values[src] = {c: int(v) for c, v in zip(w.columns, first) if v == v}
+        return cls(t, values)
+
     def delta(self, source: str, name: str, now: int, bits: int | None = None) -> int | None:
         base = self.values.get(source, {}).get(name)
         if base is None:

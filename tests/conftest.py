@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import shutil
 import socket
@@ -143,3 +144,100 @@ def topology(netns: Callable[[], str]) -> Topology:
     if os.geteuid() != 0 or shutil.which("ip") is None or shutil.which("tc") is None:
         pytest.skip("needs root and iproute2")
     return Topology(netns)
+
+
+class FrozenClock:
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def recorded_store() -> tuple["Store", "ProcRoot", FrozenClock]:
+    """A store filled from recorded samples: the captured 6.18 /proc files, moved
+    forward over 3 s (overflows, drops, traffic), plus netlink records of a small
+    topology with an htb tree whose pfifo is full. No threads, no wall clock."""
+    import tempfile
+
+    from nettop.collectors.nlinfo import Link
+    from nettop.collectors.nlstats import LINK_STATS64_FIELDS, DiagSocket, TcStats
+    from nettop.collectors.procfs import ProcRoot
+    from nettop.collectors.sampler import Cadence, Sampler
+    from nettop.collectors.store import Store
+
+    tmp = Path(tempfile.mkdtemp(prefix="nettop-rec-"))
+    shutil.copytree(FIXTURES / "linux-6.18-host", tmp / "proc" / "net")
+    sysctl = tmp / "proc" / "sys" / "net"
+    for name, value in {"core/somaxconn": "4096", "core/netdev_max_backlog": "1000",
+                        "core/netdev_budget": "300", "core/netdev_budget_usecs": "8000",
+                        "ipv4/tcp_mem": "1000\t1500\t2000", "ipv4/udp_mem": "2000\t3000\t4000",
+                        "ipv4/tcp_syncookies": "1", "ipv4/conf/all/rp_filter": "1"}.items():
+        (sysctl / name).parent.mkdir(parents=True, exist_ok=True)
+        (sysctl / name).write_text(value + "\n")
+    root = ProcRoot(tmp / "proc", tmp / "sys")
+    clock = FrozenClock()
+    store = Store(short_capacity=400, long_seconds=60)
+    sampler = Sampler(root, store, Cadence(hot=0.1, warm=0.5, cold=1.0), clock=clock)
+    net = root.proc / "net"
+    netstat0 = (net / "netstat").read_text()
+    sockstat0 = (net / "sockstat").read_text()
+    softnet0 = (net / "softnet_stat").read_text().splitlines()
+    header, values = netstat0.splitlines()[:2]
+    names = header.split()[1:]
+    links = {1: Link(1, "lo", None, operstate="UNKNOWN"), 2: Link(2, "eth0", None, operstate="UP"),
+             3: Link(3, "br0", "bridge", operstate="UP"), 4: Link(4, "veth1", "veth", "bridge", master=3, link=5,
+                                                                  operstate="UP"),
+             5: Link(5, "veth1p", "veth", link=4, operstate="UP")}
+    for step in range(31):
+        clock.now = 1000.0 + step * 0.1
+        vals = values.split()
+        vals[1 + names.index("ListenOverflows")] = str(step * 3)
+        vals[1 + names.index("ListenDrops")] = str(step * 3)
+        vals[1 + names.index("TCPRcvCoalesce")] = str(1000 + step * 50)
+        (net / "netstat").write_text("\n".join([header, " ".join(vals)] + netstat0.splitlines()[2:]) + "\n")
+        (net / "sockstat").write_text(re.sub(r"(TCP: .* mem )\d+", lambda m: f"{m.group(1)}{1100 + step * 5}",
+                                             sockstat0))
+        words = softnet0[0].split()
+        words[1] = f"{step * 2:08x}"
+        (net / "softnet_stat").write_text("\n".join([" ".join(words)] + softnet0[1:]) + "\n")
+        sampler.tick()
+        t = clock.now
+        stats = {i: [0] * len(LINK_STATS64_FIELDS) for i in links}
+        stats[2][LINK_STATS64_FIELDS.index("rx_bytes")] = 10_000_000 + step * 125_000
+        stats[2][LINK_STATS64_FIELDS.index("rx_packets")] = 10_000 + step * 100
+        stats[4][LINK_STATS64_FIELDS.index("tx_bytes")] = step * 50_000
+        cols = tuple(f"{links[i].name}/{f}" for i in links for f in LINK_STATS64_FIELDS)
+        store.record("links", t, (), [], links)
+        store.record("link_stats", t, cols, [v for i in links for v in stats[i]])
+        full = step % 10 in (3, 4)  # a 0.2 s burst every second; the last sample is quiet
+        qd = [TcStats(1, 0, 0xFFFFFFFF, "noqueue"),
+              TcStats(2, 0x10000, 0xFFFFFFFF, "htb", bytes=step * 12_000, packets=step * 10, overlimits=step * 4),
+              TcStats(2, 0x200000, 0x10020, "pfifo", bytes=step * 12_000, packets=step * 10, drops=step * 7,
+                      backlog_bytes=12_000 if full else 0, backlog_packets=10 if full else 0)]
+        cl = [TcStats(2, 0x10001, 0xFFFFFFFF, "htb", bytes=step * 12_000, packets=step * 10),
+              TcStats(2, 0x10020, 0x10001, "htb", bytes=step * 12_000, packets=step * 10, drops=step * 7,
+                      overlimits=step * 4, backlog_bytes=12_000 if full else 0, backlog_packets=10 if full else 0,
+                      xstats={"lends": step, "borrows": 0, "giants": 0, "tokens": -1000, "ctokens": -1000})]
+        for source, records in (("qdiscs", qd), ("classes", cl)):
+            cols = tuple(f"{links[r.ifindex].name} {_h(r.handle)}/{f}" for r in records for f in _TC)
+            store.declare(source, lambda c: c.rpartition("/")[2].startswith("backlog"))
+            store.record(source, t, cols, [v for r in records for v in r.values()],
+                         records if source == "qdiscs" else (records, {(2, 0x10020): {"rate": 125000, "ceil": 125000}}))
+        socks = [DiagSocket(2, 10, "0.0.0.0:8080", min(step, 4), 3, 4242, 0),
+                 DiagSocket(10, 10, "[::]:22", 0, 128, 4243, 0)]
+        store.declare("listeners", lambda c: True)
+        store.record("listeners", t, tuple(f"{s.local}/{f}" for s in socks for f in ("accept_queue", "backlog")),
+                     [v for s in socks for v in (s.rqueue, s.wqueue)], socks)
+        states = {"ESTABLISHED": 40 + step, "TIME_WAIT": 100 + 2 * step, "LISTEN": 2, "CLOSE_WAIT": 1}
+        store.declare("tcp_states", lambda c: True)
+        store.record("tcp_states", t, tuple(states), list(states.values()), states)
+    return store, root, clock
+
+
+_TC = ("bytes", "packets", "drops", "overlimits", "requeues", "backlog_bytes", "backlog_packets")
+
+
+def _h(handle: int) -> str:
+    from nettop.collectors.nlstats import format_handle
+    return format_handle(handle)

@@ -27,6 +27,7 @@ from nettop.widgets.pane import Pane, UiState
 from nettop.widgets.qdiscs import QdiscsPane
 from nettop.widgets.sockets import SocketsPane
 from nettop.widgets.softnet import SoftnetPane
+from nettop.widgets.synctable import SyncTable
 from nettop.widgets.sysctls import SysctlsPane
 
 from .datasource import DataSource
@@ -35,8 +36,18 @@ from .screens import HelpScreen, NoteScreen
 
 DEFAULT_PANES = (1, 4, 7)
 REFRESH_STEPS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
-SMALL_HEIGHT = 30  # below this many rows, charts give way to tables
 WIDE_WIDTH = 160  # from this width, panes sit in two columns
+
+
+class PaneGrid(Container):
+    """Holds the panes: one column, or two from WIDE_WIDTH columns on."""
+
+    def on_resize(self) -> None:
+        self.reflow()
+
+    def reflow(self) -> None:
+        shown = [p for p in self.query(Pane) if p.display]
+        self.set_class(self.size.width >= WIDE_WIDTH and len(shown) > 1, "-wide")
 
 
 class SourceEvent(Message):
@@ -50,6 +61,7 @@ class SourceEvent(Message):
 class NettopApp(App[None]):
     TITLE = "nettop"
     CSS_PATH = "app.tcss"
+    AUTO_FOCUS = "SyncTable"
     BINDINGS = [
         *(Binding(str(n), f"toggle_pane({n})", f"pane {n}", show=False) for n in range(1, 9)),
         Binding("question_mark", "help", "keys"),
@@ -99,7 +111,7 @@ class NettopApp(App[None]):
     # --- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        with Container(id="panes"):
+        with PaneGrid(id="panes"):
             yield OverviewPane(id="pane-1")
             yield MemoryPane(id="pane-2")
             yield CountersPane(id="pane-3")
@@ -113,9 +125,10 @@ class NettopApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#filter", Input).display = False
         self.data.start(on_event=lambda src, text: self.post_message(SourceEvent(src, text)))
-        self.mark = Mark.take(self.data.store, self.data.now())
+        origin = self.data.origin()
+        self.mark = (Mark.at(self.data.store, origin) if origin is not None
+                     else Mark.take(self.data.store, self.data.now()))
         self._reflow()
         self.refresh_panes()
         if self.timers:
@@ -124,18 +137,10 @@ class NettopApp(App[None]):
     def on_unmount(self) -> None:
         self.data.stop()
 
-    def on_resize(self) -> None:
-        self._reflow()
-
     def _reflow(self) -> None:
-        shown = [p for p in self.query(Pane) if p.number in self.shown_panes]
         for pane in self.query(Pane):
             pane.display = pane.number in self.shown_panes
-        wide = self.size.width >= WIDE_WIDTH and len(shown) > 1
-        container = self.query_one("#panes")
-        container.set_class(wide, "-wide")
-        self.ui.charts = self.size.height >= SMALL_HEIGHT
-        self.set_class(not self.ui.charts, "-small")
+        self.query_one(PaneGrid).reflow()
 
     # --- refresh -------------------------------------------------------------------------
 
@@ -198,6 +203,7 @@ class NettopApp(App[None]):
     def _filter_done(self, event: Input.Submitted) -> None:
         self.ui.filter = event.value.strip()
         event.input.display = False
+        self._focus_first_table()
         if 3 not in self.shown_panes and self.ui.filter:
             self.shown_panes.add(3)
             self._reflow()
@@ -208,7 +214,14 @@ class NettopApp(App[None]):
         if box.display:
             box.display = False
             self.ui.filter = ""
+            self._focus_first_table()
             self.refresh_panes(force=True)
+
+    def _focus_first_table(self) -> None:
+        for table in self.query(SyncTable):
+            if table.display and table.parent is not None and table.parent.display:
+                table.focus()
+                return
 
     def action_changed_only(self) -> None:
         self.ui.changed_only = not self.ui.changed_only
@@ -296,6 +309,12 @@ class NettopApp(App[None]):
             elif reading is not None and name in reading.absent:
                 lines.append(f"- `{name}`: {reading.absent[name]}")
         return "\n".join(lines)
+
+    @on(SyncTable.RowSelected)
+    def _row_selected(self, event: SyncTable.RowSelected) -> None:
+        """Enter on a table row: DataTable takes the key, so its message opens the note."""
+        event.stop()
+        self.action_note()
 
     @on(SourceEvent)
     def _source_event(self, event: SourceEvent) -> None:

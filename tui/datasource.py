@@ -29,6 +29,10 @@ class DataSource:
     def now(self) -> float:
         return self.clock()
 
+    def origin(self) -> float | None:
+        """Where the first mark goes when samples predate the UI (a recording); None: now."""
+        return None
+
     def start(self, on_event: Callable[[str, str], None] | None = None) -> None:
         pass
 
@@ -41,6 +45,16 @@ class DataSource:
     @property
     def gone(self) -> str | None:
         return None
+
+
+@dataclass
+class RecordedSource(DataSource):
+    """Samples already in the store: the mark starts at the first of them."""
+
+    first_sample: float = 0.0
+
+    def origin(self) -> float | None:
+        return self.first_sample
 
 
 @dataclass

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,6 +90,9 @@ class NoteBook:
 
     def get(self, key: str) -> Note | None:
         note_id = key if key in self.en or key in self.local else self._by_name.get(key)
+        if note_id is None:
+            note_id = next((nid for pattern, nid in self._by_name.items()
+                            if "*" in pattern and fnmatch.fnmatchcase(key, pattern)), None)
         if note_id is None:
             return None
         return self.local.get(note_id) or self.en.get(note_id)

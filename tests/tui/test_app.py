@@ -1,0 +1,211 @@
+"""The TUI driven as a person would, through Textual's Pilot, on recorded samples."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import recorded_store
+from nettop.collectors.views import Mark
+from nettop.tui.app import NettopApp
+from nettop.tui.datasource import RecordedSource
+from nettop.tui.screens import HelpScreen, NoteScreen
+from nettop.widgets.pane import Pane
+from nettop.widgets.synctable import SyncTable
+
+
+def make_app(tmp_path: Path, panes: tuple[int, ...] = (1, 4, 7), **kw: object) -> NettopApp:
+    store, root, clock = recorded_store()
+    app = NettopApp(RecordedSource(store, root, clock=clock, first_sample=1000.0), panes=panes, snapshot_dir=tmp_path, timers=False,
+                    **kw)  # type: ignore[arg-type]
+    app.test_clock = clock  # type: ignore[attr-defined]
+    return app
+
+
+def shown(app: NettopApp) -> list[int]:
+    return sorted(p.number for p in app.query(Pane) if p.display)
+
+
+def table_keys(app: NettopApp, table_id: str) -> list[str]:
+    return app.query_one(f"#{table_id}", SyncTable).row_keys
+
+
+def cell(app: NettopApp, table_id: str, key: str, column: int) -> str:
+    table = app.query_one(f"#{table_id}", SyncTable)
+    return str(table.get_row(key)[column])
+
+
+async def test_number_keys_toggle_panes_and_the_layout_reflows(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        assert shown(app) == [1, 4, 7]
+        await pilot.press("3")
+        assert shown(app) == [1, 3, 4, 7]
+        await pilot.press("1", "4", "7")
+        assert shown(app) == [3]
+        await pilot.press("3")  # the last pane stays: an empty screen helps nobody
+        assert shown(app) == [3]
+        for n in "2568":
+            await pilot.press(n)
+        assert shown(app) == [2, 3, 5, 6, 8]
+    app = make_app(tmp_path)
+    async with app.run_test(size=(170, 48)) as pilot:
+        assert app.query_one("#panes").has_class("-wide")
+        await pilot.resize_terminal(100, 40)
+        await pilot.pause()
+        assert not app.query_one("#panes").has_class("-wide")
+
+
+async def test_overview_shows_where_it_drops(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)):
+        assert table_keys(app, "overview-funnel") == ["nic", "softnet", "qdisc", "tcp", "memory"]
+        assert cell(app, "overview-funnel", "tcp", 1) == "DROP"
+        assert "ListenOverflows 30/s" in cell(app, "overview-funnel", "tcp", 2)
+        assert cell(app, "overview-funnel", "nic", 1) == "ok"
+        assert cell(app, "overview-funnel", "qdisc", 1) == "DROP"
+        assert "TcpExt.ListenOverflows" in table_keys(app, "overview-movers")
+
+
+async def test_filter_changed_only_and_sort(tmp_path: Path) -> None:
+    app = make_app(tmp_path, panes=(3,))
+    async with app.run_test(size=(100, 40)) as pilot:
+        everything = len(table_keys(app, "counters-table"))
+        await pilot.press("slash")
+        assert app.query_one("#filter").display
+        await pilot.press(*"listen", "enter")
+        keys = table_keys(app, "counters-table")
+        assert keys and all("listen" in k.lower() for k in keys) and len(keys) < everything
+        await pilot.press("slash", "escape")
+        assert len(table_keys(app, "counters-table")) == everything
+        await pilot.press("c")
+        changed = table_keys(app, "counters-table")
+        assert set(changed) == {"TcpExt.ListenOverflows", "TcpExt.ListenDrops", "TcpExt.TCPRcvCoalesce"}
+        await pilot.press("o")
+        assert table_keys(app, "counters-table")[0] == "TcpExt.TCPRcvCoalesce"  # 500/s beats 30/s
+        await pilot.press("c", "o")
+        assert len(table_keys(app, "counters-table")) == everything
+
+
+async def test_mark_restarts_deltas(tmp_path: Path) -> None:
+    app = make_app(tmp_path, panes=(3,))
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.mark = Mark.take(app.data.store, 1000.0)
+        app.mark.values["netstat"]["TcpExt.ListenOverflows"] = 0
+        app.refresh_panes(force=True)
+        assert cell(app, "counters-table", "TcpExt.ListenOverflows", 2) == "90"
+        await pilot.press("m")
+        assert cell(app, "counters-table", "TcpExt.ListenOverflows", 2) == "0"
+
+
+async def test_pause_freezes_the_display_while_sampling_goes_on(tmp_path: Path) -> None:
+    app = make_app(tmp_path, panes=(7,))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("p")
+        store = app.data.store
+        drained = [dataclasses.replace(s, rqueue=0) for s in store.detail("listeners")]
+        store.record("listeners", 1004.0, ("0.0.0.0:8080/accept_queue", "0.0.0.0:8080/backlog",
+                                           "[::]:22/accept_queue", "[::]:22/backlog"), [0, 3, 0, 128], drained)
+        app.test_clock.now = 1004.0  # type: ignore[attr-defined]
+        app.refresh_panes()
+        assert "PAUSED" in str(app.query_one("#status").render())
+        before = cell(app, "sockets-listeners", "0.0.0.0:8080", 1)
+        await pilot.press("p")
+        after = cell(app, "sockets-listeners", "0.0.0.0:8080", 1)
+        assert before == "4" and after == "0"  # the queue drained while the display stood still
+
+
+async def test_snapshot_key_writes_the_engine_snapshot(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("s")
+        files = list(tmp_path.glob("nettop-*-*.json"))
+        assert len(files) == 1 and (files[0].stat().st_mode & 0o777) == 0o600
+        snap = json.loads(files[0].read_text())
+        assert snap["schema"] == "nettop.snapshot/1"
+        assert snap["counters"]["TcpExt.ListenOverflows"]["value"] == 90
+        assert any(q["kind"] == "pfifo" for q in snap["qdiscs"])
+
+
+async def test_snapshot_into_an_unwritable_place_says_so(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "missing")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        assert any("snapshot failed" in n.message for n in app._notifications)
+
+
+async def test_help_lists_every_binding(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = " ".join(str(s.render()) for s in app.screen.query("Static"))
+        for key in ("1 .. 8", "Tab", "Enter", "/", "c", "o", "p", "m", "s", "+ / -", "q"):
+            assert key in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_enter_opens_the_note_with_live_values(tmp_path: Path) -> None:
+    app = make_app(tmp_path, panes=(3,))
+    async with app.run_test(size=(100, 40)) as pilot:
+        table = app.query_one("#counters-table", SyncTable)
+        table.focus()
+        table.move_cursor(row=table.row_keys.index("TcpExt.ListenOverflows"))
+        await pilot.press("enter")
+        assert isinstance(app.screen, NoteScreen)
+        markdown = app.screen.render_markdown()
+        assert "`TcpExt.ListenOverflows` = 90" in markdown
+        await pilot.press("escape")
+        await pilot.press("8")
+        sysctls = app.query_one("#sysctls-table", SyncTable)
+        sysctls.focus()
+        sysctls.move_cursor(row=sysctls.row_keys.index("net.ipv4.tcp_mem"))
+        await pilot.press("enter")
+        assert "`net.ipv4.tcp_mem` = 1000 1500 2000" in app.screen.render_markdown()
+
+
+async def test_tab_cycles_focus_between_tables(tmp_path: Path) -> None:
+    app = make_app(tmp_path, panes=(1, 4))
+    async with app.run_test(size=(100, 40)) as pilot:
+        seen = []
+        for _ in range(4):
+            await pilot.press("tab")
+            seen.append(app.focused.id if app.focused else None)
+        assert {"overview-funnel", "overview-movers", "qdiscs-table"} <= set(seen)
+
+
+async def test_refresh_rate_keys_and_quit(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert app.refresh_interval == 0.5
+        await pilot.press("plus")
+        assert app.refresh_interval == 0.25
+        await pilot.press("minus", "minus")
+        assert app.refresh_interval == 1.0
+        assert "refresh 1s" in str(app.query_one("#status").render())
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+async def test_qdisc_tree_and_peak_of_a_burst(tmp_path: Path) -> None:
+    app = make_app(tmp_path, panes=(4,))
+    async with app.run_test(size=(120, 40)):
+        keys = table_keys(app, "qdiscs-table")
+        assert keys == ["qdisc:lo 0:", "qdisc:eth0 1:", "class:eth0 1:1", "class:eth0 1:20", "qdisc:eth0 20:"]
+        assert cell(app, "qdiscs-table", "qdisc:eth0 20:", 0).strip() == "qdisc 20:"
+        # the last sample had an empty queue, but a burst in the last two seconds shows as the peak
+        assert cell(app, "qdiscs-table", "qdisc:eth0 20:", 2) == "0"
+        assert cell(app, "qdiscs-table", "qdisc:eth0 20:", 3) == "12.0k"
+
+
+async def test_a_source_down_shows_in_the_status_line(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)):
+        app.data.store.mark_unavailable("snmp6", 1003.0, "absent: /proc/net/snmp6")
+        app.refresh_panes(force=True)
+        assert "snmp6: absent" in str(app.query_one("#status").render())
