@@ -229,6 +229,7 @@ def recorded_store() -> tuple["Store", "ProcRoot", FrozenClock]:
         store.declare("listeners", lambda c: True)
         store.record("listeners", t, tuple(f"{s.local}/{f}" for s in socks for f in ("accept_queue", "backlog")),
                      [v for s in socks for v in (s.rqueue, s.wqueue)], socks)
+        store.record("bql", t, ("eth0 tx-0/limit",), [3000], {"eth0": {"tx": 1, "rx": 1}})
         states = {"ESTABLISHED": 40 + step, "TIME_WAIT": 100 + 2 * step, "LISTEN": 2, "CLOSE_WAIT": 1}
         store.declare("tcp_states", lambda c: True)
         store.record("tcp_states", t, tuple(states), list(states.values()), states)

@@ -131,6 +131,7 @@ class NettopApp(App[None]):
                      else Mark.take(self.data.store, self.data.now()))
         self._reflow()
         self.refresh_panes()
+        self.call_after_refresh(self.refresh_panes, True)  # again once panes know their size
         if self.timers:
             self._timer = self.set_interval(self.refresh_interval, self.refresh_panes)
 

@@ -52,6 +52,8 @@ class Chart(PlotextPlot):
         x, y = downsample(xs, ys, width)
         if x:
             plt.plot(x, y, marker="braille")
+        top = max([*y, *(v for _, v in lines)], default=0.0)
+        plt.ylim(0, top * 1.1 if top > 0 else 1.0)  # counts and queues start at 0
         for label, value in lines:
             plt.hline(value)
         if lines:

@@ -27,7 +27,7 @@ class InterfacesPane(Pane):
     def update_view(self, ctx: ViewContext, ui: UiState) -> None:
         rows = interface_rows(ctx)
         table = self.query_one("#interfaces-table", SyncTable)
-        table.sync([(r.name, (f"{'  ' * r.depth}{r.name}", r.kind, r.operstate, rate(r.rx_bps, ""),
+        table.sync([(r.name, (r.name if r.depth == 0 else f"{'  ' * (r.depth - 1)}└ {r.name}", r.kind, r.operstate, rate(r.rx_bps, ""),
                               rate(r.tx_bps, ""), rate(r.rx_pps, ""), rate(r.tx_pps, ""), human(r.errors),
                               alert(human(r.drops), r.drops_rate), human(r.missed), r.relation)) for r in rows])
         chart = self.query_one("#interfaces-chart", Chart)

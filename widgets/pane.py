@@ -53,3 +53,7 @@ class Pane(Vertical):
 
     def charts_fit(self, ui: UiState) -> bool:
         return ui.charts and self.size.height >= self.CHART_MIN_HEIGHT
+
+    def on_resize(self) -> None:
+        for chart in self.query(".chart"):
+            chart.display = self.size.height >= self.CHART_MIN_HEIGHT

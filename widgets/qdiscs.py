@@ -28,7 +28,7 @@ class QdiscsPane(Pane):
         rows = tc_rows(ctx)
         table = self.query_one("#qdiscs-table", SyncTable)
         table.sync([(f"{r.what}:{r.key}", (
-            f"{r.dev} {r.what} {r.handle}" if r.depth == 0 else f"{'  ' * r.depth}{r.what} {r.handle}",
+            f"{r.dev} {r.what} {r.handle}" if r.depth == 0 else f"{'  ' * (r.depth - 1)}└ {r.what} {r.handle}",
             r.kind, human(r.backlog_bytes), alert(human(r.peak_backlog_bytes), r.peak_backlog_bytes),
             human(r.backlog_packets), alert(rate(r.drops_rate, ""), r.drops_rate), rate(r.overlimits_rate, ""),
             rate(r.requeues_rate, ""), rate(r.bytes_rate, ""))) for r in rows])

@@ -197,7 +197,7 @@ async def test_qdisc_tree_and_peak_of_a_burst(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 40)):
         keys = table_keys(app, "qdiscs-table")
         assert keys == ["qdisc:lo 0:", "qdisc:eth0 1:", "class:eth0 1:1", "class:eth0 1:20", "qdisc:eth0 20:"]
-        assert cell(app, "qdiscs-table", "qdisc:eth0 20:", 0).strip() == "qdisc 20:"
+        assert cell(app, "qdiscs-table", "qdisc:eth0 20:", 0) == "    └ qdisc 20:"
         # the last sample had an empty queue, but a burst in the last two seconds shows as the peak
         assert cell(app, "qdiscs-table", "qdisc:eth0 20:", 2) == "0"
         assert cell(app, "qdiscs-table", "qdisc:eth0 20:", 3) == "12.0k"
