@@ -28,7 +28,8 @@ class Mark:
 
     @classmethod
     def take(cls, store: Store, t: float) -> "Mark":
-        return cls(t, {src: store.latest(src)[1] for src in store.sources()})
+        values = {src: store.latest(src)[1] for src in store.sources()}
+        return cls(t, {src: v for src, v in values.items() if v})
 
     @classmethod
     def at(cls, store: Store, t: float) -> "Mark":
@@ -41,6 +42,14 @@ class Mark:
             first = w.data[:len(w.columns)]
             values[src] = {c: int(v) for c, v in zip(w.columns, first) if v == v}
         return cls(t, values)
+
+    def fill_missing(self, store: Store) -> None:
+        """Sources that had no sample yet when the mark was set count from their first one."""
+        for src in store.sources():
+            if src not in self.values:
+                later = Mark.at(store, self.t).values.get(src)
+                if later is not None:
+                    self.values[src] = later
 
     def delta(self, source: str, name: str, now: int, bits: int | None = None) -> int | None:
         base = self.values.get(source, {}).get(name)
@@ -256,9 +265,23 @@ def funnel(ctx: ViewContext) -> list[Stage]:
 
 
 def movers(ctx: ViewContext, limit: int = 8) -> list[CounterRow]:
-    """Counters that moved most since the mark (gauges left out)."""
-    rows = [r for r in counter_rows(ctx) if r.delta]
-    return sorted(rows, key=lambda r: r.delta or 0, reverse=True)[:limit]
+    """Counters that moved most since the mark (gauges left out); rates only for those shown."""
+    moved: list[tuple[int, str, str, int]] = []
+    for source in COUNTER_SOURCES:
+        _, values = ctx.store.latest(source)
+        w = ctx.store.window(source, last=1)
+        for name, value in values.items():
+            if w is not None and w.is_gauge(name):
+                continue
+            d = ctx.mark.delta(source, name, value)
+            if d:
+                moved.append((d, source, name, value))
+    moved.sort(reverse=True)
+    rows = []
+    for d, source, name, value in moved[:limit]:
+        w = ctx.window(source)
+        rows.append(CounterRow(name, name.partition(".")[0], value, d, ctx.rate(w, name), None, False))
+    return rows
 
 
 # --- qdiscs -----------------------------------------------------------------------------

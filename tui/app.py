@@ -146,6 +146,7 @@ class NettopApp(App[None]):
     # --- refresh -------------------------------------------------------------------------
 
     def context(self) -> ViewContext:
+        self.mark.fill_missing(self.data.store)
         return ViewContext(self.data.store, self.data.now(), self.mark,
                            rate_window=max(1.0, self.refresh_interval),
                            peak_window=max(2.0, 2 * self.refresh_interval))
@@ -189,7 +190,8 @@ class NettopApp(App[None]):
         else:
             self.shown_panes.add(number)
         self._reflow()
-        self.refresh_panes(force=True)
+        # the new layout is drawn first, the figures right after: a key answers within a frame
+        self.call_after_refresh(self.refresh_panes, True)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.HELP))

@@ -19,6 +19,9 @@ from nettop.collectors.sampler import Cadence, Sampler
 from nettop.collectors.store import Store
 
 
+STARTUP_SECONDS = 5.0
+
+
 @dataclass
 class DataSource:
     store: Store
@@ -65,6 +68,7 @@ class LiveSource(DataSource):
     def __post_init__(self) -> None:
         self._proc = psutil.Process(os.getpid())
         self._proc.cpu_percent(None)
+        self._started = time.monotonic()
 
     def start(self, on_event: Callable[[str, str], None] | None = None) -> None:
         self.sampler = Sampler(self.root, self.store, self.cadence, netns=self.netns, on_event=on_event)
@@ -76,8 +80,10 @@ class LiveSource(DataSource):
             self.sampler.stop()
 
     def cpu_percent(self) -> float | None:
-        """nettop's own CPU, sampler and UI together, since the last call."""
-        return self._proc.cpu_percent(None)
+        """nettop's own CPU, sampler and UI together, since the last call; start-up (imports,
+        first frame) is not steady state, so nothing is shown for the first seconds."""
+        value = self._proc.cpu_percent(None)
+        return value if time.monotonic() - self._started > STARTUP_SECONDS else None
 
     @property
     def gone(self) -> str | None:

@@ -29,7 +29,8 @@ class InterfacesPane(Pane):
         table = self.query_one("#interfaces-table", SyncTable)
         table.sync([(r.name, (r.name if r.depth == 0 else f"{'  ' * (r.depth - 1)}└ {r.name}", r.kind, r.operstate, rate(r.rx_bps, ""),
                               rate(r.tx_bps, ""), rate(r.rx_pps, ""), rate(r.tx_pps, ""), human(r.errors),
-                              alert(human(r.drops), r.drops_rate), human(r.missed), r.relation)) for r in rows])
+                              alert(human(r.drops), r.drops_rate), human(r.missed), r.relation)) for r in rows],
+                   initial=max(rows, key=lambda r: (r.rx_bps or 0) + (r.tx_bps or 0)).name if rows else None)
         chart = self.query_one("#interfaces-chart", Chart)
         chart.display = self.charts_fit(ui)
         name = table.current_key()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 
-from nettop.collectors.views import ViewContext, series, tc_rows
+from nettop.collectors.views import TcRow, ViewContext, series, tc_rows
 
 from .chart import Chart
 from .fmt import alert, human, rate
@@ -12,6 +12,14 @@ from .pane import Pane, UiState
 from .synctable import SyncTable
 
 CHART_SECONDS = 30.0
+
+
+def busiest(rows: list[TcRow]) -> str | None:
+    """The row whose queue peaked highest (then the most bytes/s): where the chart starts."""
+    if not rows:
+        return None
+    top = max(rows, key=lambda r: (r.peak_backlog_bytes or 0, r.bytes_rate or 0))
+    return f"{top.what}:{top.key}"
 
 
 class QdiscsPane(Pane):
@@ -31,7 +39,8 @@ class QdiscsPane(Pane):
             f"{r.dev} {r.what} {r.handle}" if r.depth == 0 else f"{'  ' * (r.depth - 1)}└ {r.what} {r.handle}",
             r.kind, human(r.backlog_bytes), alert(human(r.peak_backlog_bytes), r.peak_backlog_bytes),
             human(r.backlog_packets), alert(rate(r.drops_rate, ""), r.drops_rate), rate(r.overlimits_rate, ""),
-            rate(r.requeues_rate, ""), rate(r.bytes_rate, ""))) for r in rows])
+            rate(r.requeues_rate, ""), rate(r.bytes_rate, ""))) for r in rows],
+            initial=busiest(rows))
         chart = self.query_one("#qdiscs-chart", Chart)
         chart.display = self.charts_fit(ui)
         key = table.current_key()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from textual import events
 from textual.widgets import DataTable
 
 Row = tuple[str, Sequence[Any]]
@@ -16,7 +17,7 @@ Row = tuple[str, Sequence[Any]]
 
 class SyncTable(DataTable):
     DEFAULT_CSS = """
-    SyncTable { height: auto; max-height: 12; }
+    SyncTable { height: auto; max-height: 12; scrollbar-size: 1 1; }
     SyncTable.main { height: 1fr; max-height: 100%; }
     """
 
@@ -26,6 +27,7 @@ class SyncTable(DataTable):
         self._column_keys: list[Any] = []
         self._rows: dict[str, list[Any]] = {}
         self._order: list[str] = []
+        self._user_moved = False
 
     def on_mount(self) -> None:
         self._column_keys = list(self.add_columns(*self._column_labels))
@@ -39,7 +41,20 @@ class SyncTable(DataTable):
             return None
         return self._order[self.cursor_row]
 
-    def sync(self, rows: Sequence[Row]) -> None:
+    def sync(self, rows: Sequence[Row], initial: str | None = None) -> None:
+        """Show `rows`; `initial` is where the cursor starts until the user moves it."""
+        self._sync(rows)
+        if initial is not None and not self._user_moved and initial in self._order:
+            self.move_cursor(row=self._order.index(initial), animate=False)
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key in ("up", "down", "pageup", "pagedown", "home", "end"):
+            self._user_moved = True
+
+    def on_click(self) -> None:
+        self._user_moved = True
+
+    def _sync(self, rows: Sequence[Row]) -> None:
         keys = [k for k, _ in rows]
         if not self._column_keys:
             self._column_keys = list(self.add_columns(*self._column_labels))
