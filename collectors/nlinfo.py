@@ -119,3 +119,15 @@ def decode_htb_class_options(msg: bytes) -> dict[str, int]:
     if ceil is not None:
         out["ceil"] = int(ceil)
     return out
+
+
+def relation_text(rel: dict[str, Any], with_master: bool = False) -> str:
+    """`port of br0, peer veth1` / `on eth0` / `peer if7@nsid0` from a link_relations entry."""
+    parts = [f"port of {rel['master']}"] if with_master and rel.get("master") else []
+    for key, label in (("peer", "peer"), ("lower", "on")):
+        other = rel.get(key)
+        if isinstance(other, dict):
+            parts.append(f"{label} if{other['ifindex']}@nsid{other['netnsid']}")
+        elif other:
+            parts.append(f"{label} {other}")
+    return ", ".join(parts)

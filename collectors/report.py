@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from .nlinfo import relation_text
+
 
 def _fmt(value: Any) -> str:
     if value is None:
@@ -47,19 +49,6 @@ def _counter_rows(snap: dict[str, Any], show_all: bool) -> list[list[Any]]:
     return rows
 
 
-def _relation(f: dict[str, Any]) -> str:
-    parts = []
-    if f.get("master"):
-        parts.append(f"port of {f['master']}")
-    for key, label in (("lower", "on"), ("peer", "peer")):
-        other = f.get(key)
-        if isinstance(other, dict):
-            parts.append(f"{label} if{other['ifindex']}@netns{other['netnsid']}")
-        elif other:
-            parts.append(f"{label} {other}")
-    return ", ".join(parts)
-
-
 def _interface_rows(snap: dict[str, Any], show_all: bool) -> list[list[Any]]:
     rows = []
     for name, f in snap["interfaces"].items():
@@ -79,7 +68,7 @@ def _interface_rows(snap: dict[str, Any], show_all: bool) -> list[list[Any]]:
         if not show_all and not active and not f.get("kind"):
             continue
         rows.append([name, f.get("kind") or "-", f.get("operstate", "-"), rx_b, rx_p, tx_b, tx_p, drops, errors,
-                     _relation(f)])
+                     relation_text(f, with_master=True)])
     return rows
 
 

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .nlinfo import Link, link_relations
+from .nlinfo import Link, link_relations, relation_text
 from .nlstats import TcStats, format_handle
 from .rates import counter_delta
 from .sampler import SYSCTL_SOURCE
@@ -126,6 +126,7 @@ class StageItem:
     rate: float | None
     value: float | None = None
     status: str = OK
+    name: str = ""  # what its note is filed under: `TcpExt.ListenOverflows`, `softnet.dropped`
 
 
 @dataclass
@@ -158,13 +159,15 @@ def _drop_status(rate: float | None) -> str:
 def _nic_stage(ctx: ViewContext) -> Stage:
     use_netlink = ctx.store.status("link_stats").ok
     source = "link_stats" if use_netlink else "dev"
-    fields = ({"missed": ("rx_missed_errors",), "dropped": ("rx_dropped",), "fifo": ("rx_fifo_errors",),
-               "crc": ("rx_crc_errors",)} if use_netlink else
-              {"dropped": ("rx_drop",), "fifo": ("rx_fifo",), "frame": ("rx_frame",)})
+    fields = ({"missed": ("rx_missed_errors", "rx_missed_errors"), "dropped": ("rx_dropped", "rx_dropped"),
+               "fifo": ("rx_fifo_errors", "rx_fifo_errors"), "crc": ("rx_crc_errors", "rx_crc_errors")}
+              if use_netlink else
+              {"dropped": ("rx_drop", "rx_dropped"), "fifo": ("rx_fifo", "rx_fifo_errors"),
+               "frame": ("rx_frame", "rx_crc_errors")})
     items = []
-    for label, suffixes in fields.items():
-        rate, total = _sum_rate(ctx, source, suffixes)
-        items.append(StageItem(label, rate, total, _drop_status(rate)))
+    for label, (column, note) in fields.items():
+        rate, total = _sum_rate(ctx, source, (column,))
+        items.append(StageItem(label, rate, total, _drop_status(rate), f"link.{note}"))
     return Stage("nic", "NIC", items)
 
 
@@ -172,8 +175,8 @@ def _softnet_stage(ctx: ViewContext) -> Stage:
     dropped, dtotal = _sum_rate(ctx, "softnet_stat", ("dropped",))
     squeeze, stotal = _sum_rate(ctx, "softnet_stat", ("time_squeeze",))
     return Stage("softnet", "softnet", [
-        StageItem("dropped", dropped, dtotal, _drop_status(dropped)),
-        StageItem("time_squeeze", squeeze, stotal, WARN if squeeze else OK)])
+        StageItem("dropped", dropped, dtotal, _drop_status(dropped), "softnet.dropped"),
+        StageItem("time_squeeze", squeeze, stotal, WARN if squeeze else OK, "softnet.time_squeeze")])
 
 
 def _qdisc_stage(ctx: ViewContext) -> Stage:
@@ -184,8 +187,8 @@ def _qdisc_stage(ctx: ViewContext) -> Stage:
     peak = max(peaks) if peaks else 0.0
     status = ctx.store.status("qdiscs")
     return Stage("qdisc", "qdiscs", [
-        StageItem("drops", drops, dtotal, _drop_status(drops)),
-        StageItem("backlog peak B", None, peak, WARN if peak else OK)],
+        StageItem("drops", drops, dtotal, _drop_status(drops), "qdisc.drops"),
+        StageItem("backlog peak B", None, peak, WARN if peak else OK, "qdisc.backlog_bytes")],
         available=status.ok is not False, reason=status.error)
 
 
@@ -201,7 +204,7 @@ def _tcp_stage(ctx: ViewContext) -> Stage:
         name = f"TcpExt.{field_name}"
         if name in latest:
             rate = ctx.rate(w, name)
-            items.append(StageItem(field_name, rate, latest[name], BAD if rate else OK))
+            items.append(StageItem(field_name, rate, latest[name], BAD if rate else OK, name))
     return Stage("tcp", "TCP", items)
 
 
@@ -255,7 +258,7 @@ def _memory_stage(ctx: ViewContext) -> Stage:
             label = f"{m.proto} {m.pages:,} pages = {100 * m.pages / m.pressure:.0f}% of pressure"
         else:
             label = f"{m.proto} {m.pages:,} pages (limits not readable here)"
-        items.append(StageItem(label, None, None, m.status))
+        items.append(StageItem(label, None, None, m.status, f"sockstat.{m.proto}.mem"))
     return Stage("memory", "memory", items)
 
 
@@ -398,17 +401,6 @@ class InterfaceRow:
     drops_rate: float | None
 
 
-def _relation_text(rel: dict[str, Any]) -> str:
-    parts = []
-    for key, label in (("peer", "peer"), ("lower", "on")):
-        other = rel.get(key)
-        if isinstance(other, dict):
-            parts.append(f"{label} if{other['ifindex']}@nsid{other['netnsid']}")
-        elif other:
-            parts.append(f"{label} {other}")
-    return " ".join(parts)
-
-
 def interface_rows(ctx: ViewContext) -> list[InterfaceRow]:
     """Links in hierarchy order: masters first with their ports under them."""
     links: dict[int, Link] = ctx.store.detail("links") or {}
@@ -448,7 +440,7 @@ def interface_rows(ctx: ViewContext) -> list[InterfaceRow]:
         drop_rates = [r for r in (ctx.rate(w, p + c) for c in drop_cols) if r is not None]
         rel = relations.get(link.index, {}) if link else {}
         return InterfaceRow(name, depth, (link.kind or "-") if link else "?",
-                            link.operstate if link else "?", _relation_text(rel),
+                            link.operstate if link else "?", relation_text(rel),
                             None if rx_b is None else rx_b * 8, None if tx_b is None else tx_b * 8,
                             rx_p, tx_p, errors, drops, missed, sum(drop_rates) if drop_rates else None)
 

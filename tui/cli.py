@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     snap.add_argument("--sysfs", type=Path, default=Path("/sys"), help="sysfs root (default /sys)")
     snap.add_argument("--force", action="store_true", help="replace an existing output file")
     add_netns_option(snap)
+    ex = sub.add_parser("explain", help="print the note for a counter, sysctl or topic")
+    ex.add_argument("name", help="e.g. ListenOverflows, TcpExt.ListenOverflows, net.core.somaxconn, bufferbloat")
+    ex.add_argument("--lang", choices=("en", "ja"), default=None, help="default from LANG")
     ns = sub.add_parser("netns", help="list the network namespaces on this host")
     ns.add_argument("--json", action="store_true", help="print JSON")
     return parser
@@ -117,26 +120,37 @@ def cmd_netns(args: argparse.Namespace) -> int:
     return 0
 
 
+class UsageError(Exception):
+    """A bad option value: printed as `nettop: ...`, exit 2."""
+
+
+def _where(args: argparse.Namespace) -> "tuple[ProcRoot, NetnsTarget | None] | UsageError":
+    """The roots and namespace the options name, or what is wrong with them."""
+    from nettop.collectors.netns import NetnsError
+
+    if not args.procfs.is_dir():
+        return UsageError(f"--procfs {args.procfs}: not a directory")
+    try:
+        return ProcRoot(args.procfs, args.sysfs), resolve_netns(args.netns)
+    except NetnsError as exc:
+        return UsageError(str(exc))
+
+
 def cmd_snapshot(args: argparse.Namespace) -> int:
     from nettop.collectors.atomic import write_atomic
     from nettop.collectors.engine import take_snapshot
     from nettop.collectors.report import format_text
 
-    if not args.procfs.is_dir():
-        print(f"nettop: --procfs {args.procfs}: not a directory", file=sys.stderr)
+    where = _where(args)
+    if isinstance(where, UsageError):
+        print(f"nettop: {where}", file=sys.stderr)
         return 2
     out_path = None if args.output == "-" else Path(args.output)
     if out_path is not None and out_path.exists() and not args.force:
         print(f"nettop: {out_path} exists; use --force to replace it", file=sys.stderr)
         return 1
-    from nettop.collectors.netns import NetnsError
-
-    try:
-        target = resolve_netns(args.netns)
-    except NetnsError as exc:
-        print(f"nettop: {exc}", file=sys.stderr)
-        return 2
-    snap = take_snapshot(ProcRoot(args.procfs, args.sysfs), args.duration, args.interval, netns=target)
+    root, target = where
+    snap = take_snapshot(root, args.duration, args.interval, netns=target)
     text = format_text(snap, args.all) if args.format == "text" else json.dumps(snap, indent=2)
     if out_path is None:
         sys.stdout.write(text + "\n")
@@ -159,27 +173,25 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_snapshot(args)
     if args.command == "netns":
         return cmd_netns(args)
+    if args.command == "explain":
+        from nettop.tui.explain import explain
+
+        return explain(args.name, args.lang or default_lang(), ProcRoot(args.procfs, args.sysfs))
     return cmd_tui(args)
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
-    from nettop.collectors.netns import NetnsError
-
-    if not args.procfs.is_dir():
-        print(f"nettop: --procfs {args.procfs}: not a directory", file=sys.stderr)
-        return 2
-    try:
-        target = resolve_netns(args.netns)
-    except NetnsError as exc:
-        print(f"nettop: {exc}", file=sys.stderr)
-        return 2
-    if not args.snapshot_dir.is_dir():
-        print(f"nettop: --snapshot-dir {args.snapshot_dir}: not a directory", file=sys.stderr)
+    where = _where(args)
+    if not isinstance(where, UsageError) and not args.snapshot_dir.is_dir():
+        where = UsageError(f"--snapshot-dir {args.snapshot_dir}: not a directory")
+    if isinstance(where, UsageError):
+        print(f"nettop: {where}", file=sys.stderr)
         return 2
     from nettop.tui.app import DEFAULT_PANES, NettopApp
     from nettop.tui.datasource import live_source
 
-    data = live_source(ProcRoot(args.procfs, args.sysfs), target, args.interval)
+    root, target = where
+    data = live_source(root, target, args.interval)
     app = NettopApp(data, panes=args.panes or DEFAULT_PANES, refresh=args.refresh,
                     snapshot_dir=args.snapshot_dir, lang=args.lang or default_lang())
     app.run()

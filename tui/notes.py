@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,7 +83,8 @@ class NoteBook:
         self.local = load_notes(lang, base) if lang != "en" else self.en
         self._by_name: dict[str, str] = {}
         for notes in (self.en, self.local):
-            for note in notes.values():
+            # a pane note names many things; the note dedicated to a name wins
+            for note in sorted(notes.values(), key=lambda n: n.id.startswith("pane-")):
                 for name in note.counters:
                     self._by_name.setdefault(f"counter-{name}", note.id)
                 for name in note.sysctls:
@@ -100,3 +102,41 @@ class NoteBook:
     def summary(self, key: str) -> str:
         note = self.get(key)
         return note.summary if note else ""
+
+    def all_notes(self) -> dict[str, Note]:
+        return {**self.en, **self.local}
+
+    def names(self) -> list[str]:
+        """Everything `resolve` accepts: ids, counters, sysctls, and bare field names."""
+        out: set[str] = set()
+        for note in self.all_notes().values():
+            out.add(note.id)
+            if note.id.startswith("topic-"):
+                out.add(note.id[len("topic-"):])
+            for name in note.counters + note.sysctls:
+                if "*" not in name:
+                    out.add(name)
+                    out.add(name.rpartition(".")[2])
+        return sorted(out)
+
+    def resolve(self, name: str) -> Note | None:
+        """A note by id, topic, `Section.Field`, bare field (`ListenOverflows`) or sysctl name."""
+        for key in (name, f"topic-{name}", f"counter-{name}", f"sysctl-{name}"):
+            note = self.get(key)
+            if note is not None:
+                return note
+        lowered = name.lower()
+        for note in self.all_notes().values():
+            for prefix, names in (("counter-", note.counters), ("sysctl-", note.sysctls)):
+                for full in names:
+                    if full.rpartition(".")[2].lower() == lowered or full.lower() == lowered:
+                        return self.get(prefix + full)
+        return None
+
+    def suggest(self, name: str, limit: int = 5) -> list[str]:
+        names = self.names()
+        lowered = {n.lower(): n for n in names}
+        close = difflib.get_close_matches(name.lower(), list(lowered), n=limit, cutoff=0.6)
+        picked = [lowered[c] for c in close]
+        picked += [n for n in names if name.lower() in n.lower() and n not in picked]
+        return picked[:limit]

@@ -40,4 +40,4 @@ class InterfacesPane(Pane):
             chart.plot(f"{name} rx bytes/s", xs, ys, key=name)
 
     def note_for_cursor(self) -> str:
-        return "pane-interfaces"
+        return "figures-link"

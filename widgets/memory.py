@@ -59,6 +59,12 @@ class MemoryPane(Pane):
                                                         ("high", tcp_state.high)) if v]
             chart.plot("TCP memory (pages), last 60 s", xs, ys, lines)
 
+    def note_keys(self, ctx: ViewContext) -> list[str]:
+        _, sockstat = ctx.store.latest("sockstat")
+        keys = [f"counter-TcpExt.{n}" for n in PRESSURE_COUNTERS]
+        keys += [f"counter-sockstat.{k.replace('/', '.')}" for k in sockstat if k.startswith(("TCP/", "UDP/"))]
+        return keys + ["counter-protocols.press", "sysctl-net.ipv4.tcp_mem", "sysctl-net.ipv4.udp_mem"]
+
     def note_for_cursor(self) -> str:
         key = self.query_one("#memory-counters", SyncTable).current_key()
         if self.query_one("#memory-counters", SyncTable).has_focus and key:

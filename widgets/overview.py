@@ -12,8 +12,8 @@ from .fmt import human, rate, status
 from .pane import Pane, UiState
 from .synctable import SyncTable
 
-STAGE_NOTES = {"nic": "pane-interfaces", "softnet": "pane-softnet", "qdisc": "pane-qdiscs",
-               "tcp": "pane-overview", "memory": "pane-memory"}
+STAGE_NOTES = {"nic": "figures-link", "softnet": "figures-softnet", "qdisc": "figures-qdisc",
+               "tcp": "pane-overview", "memory": "topic-tcp-memory-pressure"}
 
 
 def stage_text(stage: Stage) -> Text:
@@ -64,7 +64,12 @@ class OverviewPane(Pane):
         if movers_table.has_focus and movers_table.current_key():
             return f"counter-{movers_table.current_key()}"
         key = table.current_key()
-        if key == "tcp":
-            worst = next((i for i in self._stages.get("tcp", []) if i.status != "ok"), None)
-            return f"counter-TcpExt.{worst.label}" if worst else "pane-overview"
+        worst = next((i for i in self._stages.get(key or "", []) if i.status != "ok"), None)
+        if worst is not None and worst.name:
+            return f"counter-{worst.name}"
         return STAGE_NOTES.get(key or "", "pane-overview")
+
+    def note_keys(self, ctx: ViewContext) -> list[str]:
+        keys = [f"counter-{i.name}" for stage in funnel(ctx) for i in stage.items if i.name]
+        keys += [f"counter-{r.name}" for r in movers(ctx)]
+        return keys + ["sysctl-net.ipv4.tcp_mem", "sysctl-net.ipv4.udp_mem"]

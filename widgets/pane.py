@@ -48,6 +48,10 @@ class Pane(Vertical):
         """The note to open for the row under the cursor; the pane's own by default."""
         return f"pane-{self.pane_id}"
 
+    def note_keys(self, ctx: ViewContext) -> list[str]:
+        """Every counter and sysctl this pane shows, as note keys (`counter-X`, `sysctl-Y`)."""
+        return []
+
     def set_subtitle(self, text: str) -> None:
         self.border_subtitle = text
 

@@ -51,4 +51,4 @@ class QdiscsPane(Pane):
             chart.plot(f"backlog of {prefix} (bytes), every sample", xs, ys, key=key)
 
     def note_for_cursor(self) -> str:
-        return "pane-qdiscs"
+        return "figures-qdisc"

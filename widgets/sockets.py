@@ -35,5 +35,9 @@ class SocketsPane(Pane):
         self.query_one("#sockets-states", Static).update(text)
 
     def note_for_cursor(self) -> str:
-        return "counter-TcpExt.ListenOverflows" if self.query_one("#sockets-listeners", SyncTable).current_key() \
+        return "figures-listener" if self.query_one("#sockets-listeners", SyncTable).current_key() \
             else "pane-sockets"
+
+    def note_keys(self, ctx: ViewContext) -> list[str]:
+        keys = ["counter-listener.accept_queue", "counter-listener.backlog", "counter-TcpExt.ListenOverflows"]
+        return keys + [f"counter-tcp_state.{state}" for state, _, _ in state_counts(ctx)]

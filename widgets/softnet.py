@@ -32,4 +32,8 @@ class SoftnetPane(Pane):
             human(r.backlog_peak))) for r in softnet_rows(ctx)])
 
     def note_for_cursor(self) -> str:
-        return "pane-softnet"
+        return "figures-softnet"
+
+    def note_keys(self, ctx: ViewContext) -> list[str]:
+        shown = ("processed", "dropped", "time_squeeze", "backlog_len")
+        return [f"counter-softnet.{f}" for f in shown] + [f"sysctl-{k}" for k in SOFTNET_KNOBS]

@@ -34,6 +34,12 @@ class SysctlsPane(Pane):
             rows = [(k, (k, v, self.describe(k))) for k, v in items if needle in k.lower()]
         self.query_one("#sysctls-table", SyncTable).sync(rows)
 
+    def note_keys(self, ctx: ViewContext) -> list[str]:
+        reading = ctx.store.detail(SYSCTL_SOURCE)
+        if reading is None:
+            return []
+        return [f"sysctl-{k}" for k in list(reading.values) + list(reading.absent)]
+
     def note_for_cursor(self) -> str:
         key = self.query_one("#sysctls-table", SyncTable).current_key()
         return f"sysctl-{key}" if key else "pane-sysctls"
