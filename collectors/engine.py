@@ -9,7 +9,8 @@ from typing import Any, Callable
 from .netns import NetnsTarget
 from .procfs import ProcRoot
 from .sampler import Cadence, Sampler
-from .snapshot import build_snapshot
+from .findings import Finding
+from .snapshot import build_snapshot, run_findings
 from .store import Store
 
 HOT_PROBE = "netstat"
@@ -29,10 +30,9 @@ def observed_span(store: Store, since: float) -> float:
     return window.ts[-1] - window.ts[0]
 
 
-def take_snapshot(root: ProcRoot, duration: float = 1.0, interval: float = 0.1,
-                  clock: Callable[[], float] = time.monotonic,
-                  netns: NetnsTarget | None = None) -> dict[str, Any]:
-    """Sample every source for `duration` seconds and return the snapshot document."""
+def sample_for(root: ProcRoot, duration: float, interval: float, netns: NetnsTarget | None = None,
+               clock: Callable[[], float] = time.monotonic) -> tuple[Sampler, float]:
+    """Run a sampler thread for `duration` seconds; return it (with its store) and the start time."""
     interval = min(interval, duration) if duration > 0 else interval
     store = store_for(duration, interval)
     cadence = Cadence(hot=interval, warm=min(1.0, max(duration, interval)),
@@ -41,5 +41,23 @@ def take_snapshot(root: ProcRoot, duration: float = 1.0, interval: float = 0.1,
     start = clock()
     sampler.start(until=start + duration)
     sampler.join()
-    return build_snapshot(store, sampler.root, since=start, duration_s=observed_span(store, start),
-                          netns=netns, netns_gone=sampler.gone)
+    return sampler, start
+
+
+def take_snapshot(root: ProcRoot, duration: float = 1.0, interval: float = 0.1,
+                  clock: Callable[[], float] = time.monotonic,
+                  netns: NetnsTarget | None = None) -> dict[str, Any]:
+    """Sample every source for `duration` seconds and return the snapshot document."""
+    sampler, start = sample_for(root, duration, interval, netns, clock)
+    return build_snapshot(sampler.store, sampler.root, since=start,
+                          duration_s=observed_span(sampler.store, start), netns=netns, netns_gone=sampler.gone)
+
+
+def diagnose(root: ProcRoot, duration: float = 5.0, interval: float = 0.05,
+             netns: NetnsTarget | None = None) -> tuple[list[Finding], dict[str, Any]]:
+    """Sample for `duration` seconds, then evaluate every rule over the whole run."""
+    sampler, start = sample_for(root, duration, interval, netns)
+    span = observed_span(sampler.store, start)
+    snap = build_snapshot(sampler.store, sampler.root, since=start, duration_s=span, netns=netns,
+                          netns_gone=sampler.gone)
+    return run_findings(sampler.store, start, time.monotonic()), snap

@@ -280,6 +280,67 @@ class TcpStatesSource(NetlinkSource):
         return _wrap_decode("tcp_states", decode)
 
 
+RTM_GETADDR, RTM_GETROUTE = 22, 26
+IFADDRMSG = struct.Struct("=BBBBI")
+RTMSG = struct.Struct("=BBBBBBBBI")
+RT_TABLE_MAIN = 254
+
+
+@dataclass(frozen=True)
+class Address:
+    ifindex: int
+    address: str
+    prefixlen: int
+
+
+@dataclass(frozen=True)
+class Route:
+    dst: str  # "0.0.0.0" for the default route
+    dst_len: int
+    gateway: str | None
+    oif: int | None
+
+
+@dataclass
+class Routing:
+    addresses: list[Address]
+    routes: list[Route]  # IPv4 main table
+
+
+class RoutingSource(NetlinkSource):
+    """Cold: IPv4 addresses and main-table routes, for the multi-NIC rules of `nettop doctor`."""
+
+    name = "routing"
+    tier = Tier.COLD
+
+    def read(self) -> Reading:
+        addr_msgs = self.ctx.dump(self.ctx.route, RTM_GETADDR, IFADDRMSG.pack(socket.AF_INET, 0, 0, 0, 0),
+                                  "address dump")
+        route_msgs = self.ctx.dump(self.ctx.route, RTM_GETROUTE, RTMSG.pack(socket.AF_INET, 0, 0, 0, 0, 0, 0, 0, 0),
+                                   "route dump")
+
+        def decode() -> Reading:
+            from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
+            from pyroute2.netlink.rtnl.rtmsg import rtmsg
+
+            addresses = []
+            for raw in addr_msgs:
+                a = ifaddrmsg(raw)
+                a.decode()
+                address = a.get_attr("IFA_LOCAL") or a.get_attr("IFA_ADDRESS")
+                if address:
+                    addresses.append(Address(a["index"], address, a["prefixlen"]))
+            routes = []
+            for raw in route_msgs:
+                r = rtmsg(raw)
+                r.decode()
+                if (r.get_attr("RTA_TABLE") or r["table"]) == RT_TABLE_MAIN:
+                    routes.append(Route(r.get_attr("RTA_DST") or "0.0.0.0", r["dst_len"],
+                                        r.get_attr("RTA_GATEWAY"), r.get_attr("RTA_OIF")))
+            return ((), []), Routing(addresses, routes)
+        return _wrap_decode("routing", decode)
+
+
 BQL_FIELDS = ("limit", "inflight", "limit_max", "limit_min")
 
 
@@ -332,7 +393,7 @@ class BqlSource:
 def netlink_sources(sysfs: Path, bql_reason: str | None = None) -> list[Any]:
     ctx = NetlinkContext()
     return [LinkInfoSource(ctx), LinkStatsSource(ctx), QdiscSource(ctx), ClassSource(ctx),
-            ListenerSource(ctx), TcpStatesSource(ctx), BqlSource(sysfs, bql_reason)]
+            ListenerSource(ctx), TcpStatesSource(ctx), RoutingSource(ctx), BqlSource(sysfs, bql_reason)]
 
 
 __all__ = ["netlink_sources", "NetlinkContext", "DiagSocket"]

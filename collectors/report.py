@@ -153,3 +153,24 @@ def format_text(snap: dict[str, Any], show_all: bool = False) -> str:
     sysctl_lines += [f"absent ({why}): {', '.join(knobs)}" for why, knobs in by_reason.items()]
     out += _section("Sysctls", sysctl_lines)
     return "\n".join(out)
+
+
+def _pairs(d: dict[str, Any]) -> str:
+    return "  ".join(f"{k}={_fmt(v)}" for k, v in d.items() if v is not None)
+
+
+def format_findings(findings: list[dict[str, Any]], where: str, duration: float) -> str:
+    """`nettop doctor`'s report: most severe first, each with evidence, knobs and its note."""
+    if not findings:
+        return f"nettop doctor: nothing found in {where} over {duration:.1f} s\n"
+    lines = [f"nettop doctor: {len(findings)} finding(s) in {where} over {duration:.1f} s", ""]
+    for f in findings:
+        lines.append(f"{f['severity'].upper():8} {f['id']}: {f['title']}")
+        if f.get("evidence"):
+            lines.append(f"         evidence: {_pairs(f['evidence'])}")
+        if f.get("knobs"):
+            lines.append(f"         knobs:    {_pairs(f['knobs'])}")
+        if f.get("note"):
+            lines.append(f"         explain:  nettop explain {f['note']}")
+        lines.append("")
+    return "\n".join(lines)

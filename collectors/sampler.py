@@ -18,10 +18,10 @@ from typing import Any, Callable
 from . import netns as netns_mod
 from .errors import ParseError, SourceUnavailable
 from .netstat import Flat
-from .procfs import ProcRoot
+from .procfs import ProcFile, ProcRoot
 from .sources import Source, Tier, proc_sources
 from .store import Store
-from .sysctl import read_sysctls
+from .sysctl import open_global_knobs, read_sysctls
 
 SYSCTL_SOURCE = "sysctl"
 PR_SET_NAME = 15
@@ -58,6 +58,11 @@ class SysctlSource:
 
     def __init__(self, root: ProcRoot) -> None:
         self.root = root
+        self.host_files: dict[str, ProcFile] = {}
+
+    def before_netns(self) -> None:
+        """Called in the sampler thread before it enters another namespace."""
+        self.host_files = open_global_knobs(self.root)
 
     def is_gauge(self, column: str) -> bool:
         return True
@@ -66,10 +71,12 @@ class SysctlSource:
         if self.root.pid is not None:
             raise SourceUnavailable(0, "sysctls describe the reader's own namespace: "
                                        "use --netns to read another namespace's")
-        return ((), []), read_sysctls(self.root)
+        return ((), []), read_sysctls(self.root, host_files=self.host_files)
 
     def close(self) -> None:
-        pass
+        for f in self.host_files.values():
+            f.close()
+        self.host_files = {}
 
 
 class UnavailableSource:
@@ -103,7 +110,7 @@ def default_sources(root: ProcRoot, netns: netns_mod.NetnsTarget | None = None) 
     else:
         reason = f"netlink describes the running kernel, not the files under {root.proc}"
         sources += [UnavailableSource(n, reason)
-                    for n in ("links", "link_stats", "qdiscs", "classes", "listeners", "tcp_states", "bql")]
+                    for n in ("links", "link_stats", "qdiscs", "classes", "listeners", "tcp_states", "routing", "bql")]
     return sources
 
 
@@ -179,6 +186,9 @@ class Sampler:
         """Called in the sampler thread before anything is opened."""
         if self.netns is None:
             return
+        for src in self.all_sources:
+            if isinstance(src, SysctlSource):
+                src.before_netns()
         netns_mod.enter(self.netns)
         self._netns_inode = self.netns.inode()
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import platform
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .netdev import parse_netdev
 from .netns import NetnsTarget
 from .nlinfo import Link, link_relations
 from .nlstats import TC_COUNTERS, TC_GAUGES, DiagSocket, TcStats, format_handle
 from .owners import SocketOwners
+
+if TYPE_CHECKING:
+    from .findings import Finding
 from .procfs import ProcRoot
 from .protocols import parse_protocols
 from .sampler import SYSCTL_SOURCE
@@ -233,6 +236,20 @@ def _mem(sysctls: SysctlReading | None, knob: str) -> dict[str, int] | None:
         return None
 
 
+def run_findings(store: Store, since: float | None, now: float) -> list[Finding]:
+    """The rules over the samples since `since`: rates over the whole stretch, peaks across it."""
+    from .findings import evaluate
+    from .views import Mark, ViewContext
+
+    window = max(1.0, now - since) if since is not None else 1.0
+    return evaluate(ViewContext(store, now, Mark(now), rate_window=window, peak_window=window))
+
+
+def _newest(store: Store) -> float:
+    times = [store.latest(s)[0] for s in store.sources()]
+    return max((t for t in times if t is not None), default=0.0)
+
+
 def _netns(netns: NetnsTarget | None, gone: str | None) -> dict[str, Any] | None:
     if netns is None:
         return None
@@ -266,5 +283,7 @@ def build_snapshot(store: Store, root: ProcRoot, since: float | None,
         "netns": _netns(netns, netns_gone),
         "sysctls": dict(sysctls.values) if sysctls else {},
         "sysctls_absent": dict(sysctls.absent) if sysctls else {},
+        "sysctls_from_host": sorted(sysctls.from_host) if sysctls else [],
         "sources": _sources(store, sysctls),
+        "findings": [f.as_dict() for f in run_findings(store, since, _newest(store))],
     }

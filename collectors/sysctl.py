@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 
 from .errors import SourceUnavailable
-from .procfs import ProcRoot, read_small
+from .procfs import ProcFile, ProcRoot, read_small
 
 KNOBS: tuple[str, ...] = (
     "net.core.somaxconn",
@@ -60,6 +60,7 @@ MEM_KNOBS = {"tcp_mem": "net.ipv4.tcp_mem", "udp_mem": "net.ipv4.udp_mem"}
 class SysctlReading:
     values: dict[str, str] = field(default_factory=dict)
     absent: dict[str, str] = field(default_factory=dict)
+    from_host: set[str] = field(default_factory=set)  # global knobs read from the initial namespace
 
 
 def interface_knobs(root: ProcRoot) -> list[str]:
@@ -95,8 +96,30 @@ def absent_reason(name: str, child_netns: bool, error: str) -> str:
     return error
 
 
-def read_sysctls(root: ProcRoot, names: list[str] | None = None) -> SysctlReading:
-    """Read every knob; one absent or unreadable knob never stops the others."""
+def open_global_knobs(root: ProcRoot) -> dict[str, ProcFile]:
+    """Open the global-only knobs while still in the initial namespace.
+
+    A sysctl file keeps the table it was opened on, and these tables exist only in
+    the initial namespace: read later from inside a child, the open files still give
+    the host's values, which are the ones in force there too.
+    """
+    files = {}
+    for name in sorted(GLOBAL_ONLY):
+        f = ProcFile(root.sysctl(name), chunk=256)
+        try:
+            f.open()
+        except SourceUnavailable:
+            continue
+        files[name] = f
+    return files
+
+
+def read_sysctls(root: ProcRoot, names: list[str] | None = None,
+                 host_files: dict[str, ProcFile] | None = None) -> SysctlReading:
+    """Read every knob; one absent or unreadable knob never stops the others.
+
+    `host_files` (from open_global_knobs) supply global knobs a child namespace cannot see.
+    """
     if names is None:
         names = list(KNOBS) + interface_knobs(root)
     child = in_child_netns(root)
@@ -105,6 +128,14 @@ def read_sysctls(root: ProcRoot, names: list[str] | None = None) -> SysctlReadin
         try:
             reading.values[name] = " ".join(read_small(root.sysctl(name)).split())
         except SourceUnavailable as exc:
+            host = (host_files or {}).get(name)
+            if host is not None:
+                try:
+                    reading.values[name] = " ".join(host.read().decode("utf-8", "replace").split())
+                    reading.from_host.add(name)
+                    continue
+                except SourceUnavailable:
+                    pass
             reading.absent[name] = absent_reason(name, child, str(exc.strerror or exc))
     return reading
 

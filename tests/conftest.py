@@ -161,6 +161,7 @@ def recorded_store() -> tuple["Store", "ProcRoot", FrozenClock]:
     import tempfile
 
     from nettop.collectors.nlinfo import Link
+    from nettop.collectors.nlsources import Address, Route, Routing
     from nettop.collectors.nlstats import LINK_STATS64_FIELDS, DiagSocket, TcStats
     from nettop.collectors.procfs import ProcRoot
     from nettop.collectors.sampler import Cadence, Sampler
@@ -230,6 +231,7 @@ def recorded_store() -> tuple["Store", "ProcRoot", FrozenClock]:
         store.record("listeners", t, tuple(f"{s.local}/{f}" for s in socks for f in ("accept_queue", "backlog")),
                      [v for s in socks for v in (s.rqueue, s.wqueue)], socks)
         store.record("bql", t, ("eth0 tx-0/limit",), [3000], {"eth0": {"tx": 1, "rx": 1}})
+        store.record("routing", t, (), [], Routing([Address(2, "192.0.2.2", 24)], [Route("0.0.0.0", 0, "192.0.2.1", 2)]))
         states = {"ESTABLISHED": 40 + step, "TIME_WAIT": 100 + 2 * step, "LISTEN": 2, "CLOSE_WAIT": 1}
         store.declare("tcp_states", lambda c: True)
         store.record("tcp_states", t, tuple(states), list(states.values()), states)

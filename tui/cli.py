@@ -81,6 +81,17 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("explain", help="print the note for a counter, sysctl or topic")
     ex.add_argument("name", help="e.g. ListenOverflows, TcpExt.ListenOverflows, net.core.somaxconn, bufferbloat")
     ex.add_argument("--lang", choices=("en", "ja"), default=None, help="default from LANG")
+    doc = sub.add_parser("doctor", help="sample, then name what is wrong (exit 0 ok, 1 warning, 2 critical)")
+    doc.add_argument("--duration", type=_non_negative, default=5.0, help="seconds to sample (default 5)")
+    doc.add_argument("--interval", type=_positive, default=0.05, help="seconds between hot samples (default 0.05)")
+    doc.add_argument("--json", action="store_true", help="print the findings as JSON")
+    add_netns_option(doc)
+    lab = sub.add_parser("lab", help="reproduce a phenomenon in namespaces of its own (root)")
+    lab.add_argument("scenario", nargs="?", help="listen-overflow, qdisc-drops, syn-flood, tcp-memory-pressure")
+    lab.add_argument("--duration", type=_positive, default=60.0, help="seconds to run (default 60, at most 600)")
+    lab.add_argument("--yes", action="store_true", help="allow host-wide changes (tcp-memory-pressure)")
+    lab.add_argument("--list", action="store_true", help="list the scenarios")
+    lab.add_argument("--cleanup", action="store_true", help="remove what an interrupted lab left behind")
     ns = sub.add_parser("netns", help="list the network namespaces on this host")
     ns.add_argument("--json", action="store_true", help="print JSON")
     return parser
@@ -173,11 +184,38 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_snapshot(args)
     if args.command == "netns":
         return cmd_netns(args)
+    if args.command == "lab":
+        from nettop.tui.lab import main as lab_main
+
+        return lab_main(args.scenario, args.duration, args.yes, args.list, args.cleanup)
+    if args.command == "doctor":
+        return cmd_doctor(args)
     if args.command == "explain":
         from nettop.tui.explain import explain
 
         return explain(args.name, args.lang or default_lang(), ProcRoot(args.procfs, args.sysfs))
     return cmd_tui(args)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from nettop.collectors.engine import diagnose
+    from nettop.collectors.findings import exit_code
+    from nettop.collectors.report import format_findings
+
+    where = _where(args)
+    if isinstance(where, UsageError):
+        print(f"nettop: {where}", file=sys.stderr)
+        return 2
+    root, target = where
+    findings, snap = diagnose(root, args.duration, args.interval, target)
+    docs = [f.as_dict() for f in findings]
+    if args.json:
+        print(json.dumps({"findings": docs, "duration_s": snap["duration_s"], "netns": snap["netns"],
+                          "exit_code": exit_code(findings)}, indent=2))
+    else:
+        place = f"namespace {target.spec}" if target else "this host's namespace"
+        sys.stdout.write(format_findings(docs, place, snap["duration_s"]))
+    return exit_code(findings)
 
 
 def cmd_tui(args: argparse.Namespace) -> int:

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 
+from dataclasses import replace
+
 from rich.text import Text
 
+from nettop.collectors.findings import Finding, evaluate
 from nettop.collectors.views import Stage, StageItem, ViewContext, funnel, movers
 
 from .fmt import human, rate, status
 from .pane import Pane, UiState
 from .synctable import SyncTable
 
+FINDINGS_WINDOW = 10.0  # seconds: findings judge a trend, not one frame
+SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "dim"}
 STAGE_NOTES = {"nic": "figures-link", "softnet": "figures-softnet", "qdisc": "figures-qdisc",
                "tcp": "pane-overview", "memory": "topic-tcp-memory-pressure"}
 
@@ -41,9 +46,11 @@ class OverviewPane(Pane):
 
     def body(self) -> ComposeResult:
         yield SyncTable(["stage", "state", "what moves (rate, total)"], id="overview-funnel")
+        yield SyncTable(["finding", "what (last 10 s)"], id="overview-findings")
         yield SyncTable(["moved since mark", "delta", "rate/s"], id="overview-movers", classes="main")
 
     _stages: dict[str, list[StageItem]] = {}
+    _findings: dict[str, Finding] = {}
 
     def update_view(self, ctx: ViewContext, ui: UiState) -> None:
         rows = []
@@ -55,10 +62,19 @@ class OverviewPane(Pane):
                 continue
             rows.append((stage.key, (stage.title, status(stage.status), stage_text(stage))))
         self.query_one("#overview-funnel", SyncTable).sync(rows)
+        self._findings = {f"{f.id}:{f.subject}": f for f in evaluate(replace(
+            ctx, rate_window=FINDINGS_WINDOW, peak_window=FINDINGS_WINDOW))}
+        table = self.query_one("#overview-findings", SyncTable)
+        table.sync([(key, (Text(f.severity.upper(), style=SEVERITY_STYLE[f.severity]), f.title))
+                    for key, f in self._findings.items()])
+        table.display = bool(self._findings)
         self.query_one("#overview-movers", SyncTable).sync(
             [(r.name, (r.name, human(r.delta), rate(r.rate, ""))) for r in movers(ctx)])
 
     def note_for_cursor(self) -> str:
+        findings = self.query_one("#overview-findings", SyncTable)
+        if findings.has_focus and findings.current_key() in self._findings:
+            return self._findings[findings.current_key() or ""].note or "pane-overview"
         table = self.query_one("#overview-funnel", SyncTable)
         movers_table = self.query_one("#overview-movers", SyncTable)
         if movers_table.has_focus and movers_table.current_key():

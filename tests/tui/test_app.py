@@ -209,3 +209,18 @@ async def test_a_source_down_shows_in_the_status_line(tmp_path: Path) -> None:
         app.data.store.mark_unavailable("snmp6", 1003.0, "absent: /proc/net/snmp6")
         app.refresh_panes(force=True)
         assert "snmp6: absent" in str(app.query_one("#status").render())
+
+
+async def test_overview_lists_findings_by_severity_and_enter_opens_their_note(tmp_path: Path) -> None:
+    app = make_app(tmp_path, panes=(1,))
+    async with app.run_test(size=(140, 40)) as pilot:
+        keys = table_keys(app, "overview-findings")
+        assert keys[0] == "listen-queue-full:0.0.0.0:8080"
+        assert cell(app, "overview-findings", keys[0], 0) == "CRITICAL"
+        assert {"qdisc-drops:eth0 20:", "softnet-drops:"} <= set(keys)
+        table = app.query_one("#overview-findings", SyncTable)
+        table.focus()
+        table.move_cursor(row=0)
+        await pilot.press("enter")
+        assert isinstance(app.screen, NoteScreen)
+        assert "`TcpExt.ListenOverflows` = 90" in app.screen.render_markdown()

@@ -157,7 +157,10 @@ def test_snapshot_of_a_namespace_with_netns_option(topology) -> None:  # type: i
     assert snap["interfaces"]["v0"]["kind"] == "veth" and snap["interfaces"]["br0"]["kind"] == "bridge"
     assert snap["interfaces"]["p1"]["master"] == "br0"
     assert {q["handle"] for q in snap["qdiscs"] if q["dev"] == "v0"} == {"1:", "20:"}
-    assert snap["tcp_mem"] is None and "child network namespace" in snap["sources"]["tcp_mem"]["error"]
+    # global knobs are read through files opened before entering the namespace: the host's values
+    host_tcp_mem = Path("/proc/sys/net/ipv4/tcp_mem").read_text().split()
+    assert [str(snap["tcp_mem"][k]) for k in ("low", "pressure", "high")] == host_tcp_mem
+    assert "net.ipv4.tcp_mem" in snap["sysctls_from_host"] and not snap["sysctls_absent"]
     assert snap["sources"]["bql"]["ok"] is False and topology.a in snap["sources"]["bql"]["error"]
     assert "eth0" not in snap["interfaces"]  # the host's devices stay out
     text = run_nettop("snapshot", "--duration", "0", "--netns", topology.a, "--format", "text").stdout
