@@ -213,7 +213,27 @@ def restore_tcp_mem() -> bool:
         return False
     TCP_MEM.write_text(saved.read_text())
     saved.unlink()
+    _wait_pressure_gone(PRESSURE_SETTLE_SECONDS)
     return True
+
+
+# TCP leaves memory-pressure mode on the next accounting step below `low`, not when the
+# knob changes; the lab waits for that so it hands back a host that is not in pressure.
+PRESSURE_SETTLE_SECONDS = 10.0
+
+
+def _tcp_in_pressure() -> bool:
+    for line in Path("/proc/net/protocols").read_text().splitlines():
+        words = line.split()
+        if words and words[0] == "TCP":
+            return words[4] == "yes"
+    return False
+
+
+def _wait_pressure_gone(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while _tcp_in_pressure() and time.monotonic() < end:
+        time.sleep(0.1)
 
 
 def cleanup() -> list[str]:
