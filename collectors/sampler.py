@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import netns as netns_mod
+from .budget import Budget
 from .errors import ParseError, SourceUnavailable
 from .netstat import Flat
 from .procfs import ProcFile, ProcRoot
@@ -123,6 +124,7 @@ class Sampler:
     on_event: Callable[[str, str], None] | None = None  # (source, message) on up/down changes
     netns: netns_mod.NetnsTarget | None = None
     sources: list[Source] | None = None
+    budget: Budget | None = None  # CPU budget of the hot tier; None: sample at the cadence asked
 
     def __post_init__(self) -> None:
         if self.netns is not None and self.root.pid is None:
@@ -206,11 +208,16 @@ class Sampler:
 
     def run(self, until: float | None = None) -> None:
         """Sample until `until` (a clock time), until stopped, or until the namespace goes."""
+        cpu0, wall0 = time.thread_time(), time.monotonic()
         while not self._stop.is_set():
             next_due = self.tick()
             now = self.clock()
             if until is not None and now >= until:
                 break
+            if self.budget is not None:
+                cpu1, wall1 = time.thread_time(), time.monotonic()
+                self.cadence.hot = self.budget.observe(cpu1 - cpu0, wall1 - wall0)
+                cpu0, wall0 = cpu1, wall1
             wake = next_due if until is None else min(next_due, until)
             self._stop.wait(max(0.0, wake - now))
 

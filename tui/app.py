@@ -172,7 +172,7 @@ class NettopApp(App[None]):
         hz = sampling_rate(store, now)
         cpu = self.data.cpu_percent()
         down = [f"{s}: {store.status(s).error}" for s in store.sources() if store.status(s).ok is False]
-        parts = [where, f"sampling {hz:.0f} Hz" if hz else "sampling -",
+        parts = [where, (f"sampling {hz:.0f} Hz {self.data.budget_note()}".rstrip() if hz else "sampling -"),
                  f"nettop CPU {cpu:.1f}%" if cpu is not None else "",
                  f"refresh {self.refresh_interval:g}s", "PAUSED" if self.paused else "",
                  f"mark {now - self.mark.t:.0f}s ago"]

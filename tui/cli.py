@@ -58,8 +58,10 @@ def default_lang() -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nettop", description="htop for the Linux network stack")
     parser.add_argument("--version", action="version", version=f"nettop {_version()}")
-    parser.add_argument("--interval", type=_positive, default=0.05,
-                        help="seconds between hot samples (default 0.05)")
+    parser.add_argument("--interval", type=_positive, default=0.01,
+                        help="seconds between hot samples (default 0.01, slowed down to stay within --budget)")
+    parser.add_argument("--budget", type=_non_negative, default=2.0,
+                        help="percent of one core the sampler may use; 0 for no limit (default 2)")
     parser.add_argument("--refresh", type=_positive, default=0.5, help="seconds between UI frames (default 0.5)")
     parser.add_argument("--panes", type=_panes, default=None, help="panes to show, e.g. 1,3,4")
     parser.add_argument("--lang", choices=("en", "ja"), default=None, help="notes language (default from LANG)")
@@ -229,7 +231,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     from nettop.tui.datasource import live_source
 
     root, target = where
-    data = live_source(root, target, args.interval)
+    data = live_source(root, target, args.interval, args.budget / 100 if args.budget else None)
     app = NettopApp(data, panes=args.panes or DEFAULT_PANES, refresh=args.refresh,
                     snapshot_dir=args.snapshot_dir, lang=args.lang or default_lang())
     app.run()

@@ -13,6 +13,7 @@ from typing import Callable
 
 import psutil
 
+from nettop.collectors.budget import Budget
 from nettop.collectors.netns import NetnsTarget
 from nettop.collectors.procfs import ProcRoot
 from nettop.collectors.sampler import Cadence, Sampler
@@ -45,6 +46,10 @@ class DataSource:
     def cpu_percent(self) -> float | None:
         return None
 
+    def budget_note(self) -> str:
+        """What the status line says about the sampling budget, if anything."""
+        return ""
+
     @property
     def gone(self) -> str | None:
         return None
@@ -63,6 +68,7 @@ class RecordedSource(DataSource):
 @dataclass
 class LiveSource(DataSource):
     cadence: Cadence = field(default_factory=Cadence)
+    budget: Budget | None = None
     sampler: Sampler | None = None
 
     def __post_init__(self) -> None:
@@ -71,7 +77,8 @@ class LiveSource(DataSource):
         self._started = time.monotonic()
 
     def start(self, on_event: Callable[[str, str], None] | None = None) -> None:
-        self.sampler = Sampler(self.root, self.store, self.cadence, netns=self.netns, on_event=on_event)
+        self.sampler = Sampler(self.root, self.store, self.cadence, netns=self.netns, on_event=on_event,
+                               budget=self.budget)
         self.root = self.sampler.root
         self.sampler.start()
 
@@ -89,9 +96,16 @@ class LiveSource(DataSource):
     def gone(self) -> str | None:
         return self.sampler.gone if self.sampler else None
 
+    def budget_note(self) -> str:
+        if self.budget is None or self.budget.fraction is None:
+            return ""
+        limit = f"{100 * self.budget.fraction:g}%"
+        return f"(budget {limit} of a core)" if self.budget.limited else ""
 
-def live_source(root: ProcRoot, netns: NetnsTarget | None, interval: float) -> LiveSource:
+
+def live_source(root: ProcRoot, netns: NetnsTarget | None, interval: float,
+                budget: float | None = 0.02) -> LiveSource:
     rate = 1.0 / interval
-    # the full-rate ring holds about two minutes; the per-second ring an hour
+    # the full-rate ring holds about two minutes at the rate asked; the per-second ring an hour
     return LiveSource(Store(short_capacity=int(120 * rate) + 10, long_seconds=3600), root, netns,
-                      cadence=Cadence(hot=interval))
+                      cadence=Cadence(hot=interval), budget=Budget(interval, budget) if budget else None)
