@@ -71,9 +71,9 @@ class Ring:
         wrap = end - self.capacity
         return (self.ts[start:] + self.ts[:wrap], self.buf[start * w:] + self.buf[:wrap * w])
 
-    def reshaped(self, columns: tuple[str, ...]) -> "Ring":
+    def reshaped(self, columns: tuple[str, ...], capacity: int | None = None) -> "Ring":
         """A ring with other columns holding this one's history where names match."""
-        ring = Ring(columns, self.capacity)
+        ring = Ring(columns, capacity or self.capacity)
         ts, data = self.copy_last(self.count)
         old = self.width
         moves = [(ring.index[c], j) for j, c in enumerate(self.columns) if c in ring.index]
@@ -118,15 +118,16 @@ class SecondRing:
         if self.count < self.capacity:
             self.count += 1
 
-    def reshaped(self, columns: tuple[str, ...], gauges: frozenset[str]) -> "SecondRing":
-        ring = SecondRing(columns, gauges, self.capacity)
+    def reshaped(self, columns: tuple[str, ...], gauges: frozenset[str],
+                 capacity: int | None = None) -> "SecondRing":
+        ring = SecondRing(columns, gauges, capacity or self.capacity)
         new_index = {c: i for i, c in enumerate(columns)}
         moves = [(new_index[c], j) for j, c in enumerate(self.columns) if c in new_index]
         old_g = {j: k for k, j in enumerate(self.gauge_cols)}
         new_g = {j: k for k, j in enumerate(ring.gauge_cols)}
         gauge_moves = [(new_g[nj], old_g[oj]) for nj, oj in moves if nj in new_g and oj in old_g]
         w, g, nw, ng = self.width, len(self.gauge_cols), ring.width, len(ring.gauge_cols)
-        last = min(self.count, self.capacity)
+        last = min(self.count, ring.capacity)
         start = (self.head - last) % self.capacity
         for k in range(last):
             src = (start + k) % self.capacity

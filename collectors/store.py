@@ -83,13 +83,23 @@ class _Series:
 
 class Store:
     """Bounded storage for all sources: `short_capacity` samples at full rate and
-    `long_seconds` per-second rows per source."""
+    `long_seconds` per-second rows per source, each ring at most `max_ring_bytes`:
+    a source with very many columns (1000 links, 25 counters each) keeps a shorter
+    history instead of growing without bound."""
 
-    def __init__(self, short_capacity: int = 6000, long_seconds: int = 3600) -> None:
+    def __init__(self, short_capacity: int = 6000, long_seconds: int = 3600,
+                 max_ring_bytes: int = 16 << 20) -> None:
         self.short_capacity = max(2, short_capacity)
         self.long_seconds = max(2, long_seconds)
+        self.max_ring_bytes = max_ring_bytes
         self._series: dict[str, _Series] = {}
         self._lock = threading.Lock()
+
+    def _capacities(self, names: tuple[str, ...], gauges: frozenset[str]) -> tuple[int, int]:
+        row = 8 * max(1, len(names))
+        second_row = row + 16 * len(gauges)  # last + min + max of gauges
+        return (max(2, min(self.short_capacity, self.max_ring_bytes // row)),
+                max(2, min(self.long_seconds, self.max_ring_bytes // second_row)))
 
     def _get(self, source: str) -> _Series:
         series = self._series.get(source)
@@ -153,15 +163,16 @@ class Store:
 
     def _reshape(self, s: _Series, names: tuple[str, ...]) -> None:
         s.gauges = frozenset(filter(s.is_gauge, names)) if s.is_gauge else frozenset()
+        short, long = self._capacities(names, s.gauges)
         if s.ring is None:
-            s.ring = Ring(names, self.short_capacity)
-            s.seconds = SecondRing(names, s.gauges, self.long_seconds)
+            s.ring = Ring(names, short)
+            s.seconds = SecondRing(names, s.gauges, long)
             return
         if s.rows_in_second:
             self._close_second(s)
-        s.ring = s.ring.reshaped(names)
+        s.ring = s.ring.reshaped(names, short)
         assert s.seconds is not None
-        s.seconds = s.seconds.reshaped(names, s.gauges)
+        s.seconds = s.seconds.reshaped(names, s.gauges, long)
 
     def _close_second(self, s: _Series) -> None:
         assert s.ring is not None and s.seconds is not None and s.current_second is not None

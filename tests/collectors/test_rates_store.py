@@ -142,3 +142,27 @@ def test_status_reports_a_source_down_once() -> None:
 def test_ring_needs_two_slots(capacity: int) -> None:
     with pytest.raises(ValueError):
         Ring(("a",), capacity)
+
+
+def test_wide_sources_keep_a_shorter_history_not_more_memory() -> None:
+    store = Store(short_capacity=1000, long_seconds=1000, max_ring_bytes=8 * 100 * 10)
+    wide = tuple(f"link{i}/rx_bytes" for i in range(100))
+    for t in range(50):
+        store.record("link_stats", float(t), wide, list(range(100)))
+    series = store._series["link_stats"]
+    assert series.ring is not None and series.ring.capacity == 10 and len(series.ring.buf) == 1000
+    assert series.seconds is not None and series.seconds.capacity == 10
+    narrow = store.window("link_stats")
+    assert narrow is not None and len(narrow) == 10  # the newest ten samples
+    store.record("link_stats", 50.0, wide[:5], list(range(5)))  # links went away: history regrows
+    assert store._series["link_stats"].ring.capacity == 200  # type: ignore[union-attr]
+    assert list(store.window("link_stats").column("link0/rx_bytes"))[-2:] == [0, 0]  # type: ignore[union-attr]
+
+
+def test_second_ring_reshape_into_a_smaller_ring_keeps_the_newest() -> None:
+    store = Store(short_capacity=4, long_seconds=20, max_ring_bytes=8 * 2 * 20)
+    for t in range(10):
+        store.record("s", float(t), ("a",), [t])
+    store.record("s", 10.0, ("a", "b"), [10, 1])
+    columns, ts, last = store.seconds("s")  # type: ignore[misc]
+    assert columns == ("a", "b") and list(ts)[-3:] == [7.0, 8.0, 9.0]
