@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from .nlsources import CLASSFUL, Routing
-from .nlstats import format_handle
-from .sampler import SYSCTL_SOURCE
+from .nlstats import CLASSFUL, format_handle
+from .sources import SYSCTL_SOURCE
 from .sysctl import SysctlReading
 from .views import ViewContext, listener_rows, memory_states
+
+if TYPE_CHECKING:
+    from .nlsources import Routing
 
 INFO, WARNING, CRITICAL = "info", "warning", "critical"
 SEVERITY_RANK = {INFO: 0, WARNING: 1, CRITICAL: 2}
@@ -265,7 +267,7 @@ def _effective(ctx: ViewContext, knob: str, dev: str) -> int | None:
 
 
 def multi_nic(ctx: ViewContext) -> list[Finding]:
-    routing: Routing | None = ctx.store.detail("routing")
+    routing: "Routing | None" = ctx.store.detail("routing")
     links = ctx.store.detail("links") or {}
     if routing is None:
         return []

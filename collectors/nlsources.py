@@ -19,7 +19,7 @@ from .errors import ParseError, SourceUnavailable
 from .netlink import (NETLINK_ROUTE, NETLINK_SOCK_DIAG, RTM_GETLINK, RTM_GETQDISC, RTM_GETSTATS,
                       RTM_GETTCLASS, SOCK_DIAG_BY_FAMILY, Dumper, attr_string, iter_attrs, open_socket)
 from .netstat import Flat
-from .nlstats import (ALL_STATES, LINK_STATS64_FIELDS, TC_COUNTERS, TC_GAUGES, TCP_LISTEN, DiagSocket,
+from .nlstats import (ALL_STATES, CLASSFUL, LINK_STATS64_FIELDS, TC_COUNTERS, TC_GAUGES, TCP_LISTEN, DiagSocket,
                       TcStats, count_states, decode_diag, decode_link_stats, decode_tc, diag_request,
                       format_handle, stats_request, tc_request)
 from .procfs import describe_os_error
@@ -27,7 +27,6 @@ from .sources import Tier
 
 IFINFOMSG = struct.Struct("=BBHiII")
 IFLA_IFNAME = 3
-CLASSFUL = frozenset({"htb", "hfsc", "cbq", "drr", "qfq", "prio", "mqprio", "mq", "ets", "multiq", "taprio"})
 
 Reading = tuple[Flat, Any]
 

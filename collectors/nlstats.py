@@ -59,6 +59,7 @@ HTB_XSTATS = struct.Struct("=IIIii")  # lends, borrows, giants, tokens, ctokens
 FQ_CODEL_XSTATS = struct.Struct("=10I")  # type (0: qdisc), then tc_fq_codel_qd_stats
 FQ_CODEL_QD_FIELDS = ("maxpacket", "drop_overlimit", "ecn_mark", "new_flow_count", "new_flows_len",
                       "old_flows_len", "ce_mark", "memory_usage", "drop_overmemory")
+CLASSFUL = frozenset({"htb", "hfsc", "cbq", "drr", "qfq", "prio", "mqprio", "mq", "ets", "multiq", "taprio"})
 TC_COUNTERS = ("bytes", "packets", "drops", "overlimits", "requeues")
 TC_GAUGES = ("backlog_bytes", "backlog_packets")
 

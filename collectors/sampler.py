@@ -20,11 +20,10 @@ from .budget import Budget
 from .errors import ParseError, SourceUnavailable
 from .netstat import Flat
 from .procfs import ProcFile, ProcRoot
-from .sources import Source, Tier, proc_sources
+from .sources import SYSCTL_SOURCE, Cadence, Source, Tier, proc_sources
 from .store import Store
 from .sysctl import open_global_knobs, read_sysctls
 
-SYSCTL_SOURCE = "sysctl"
 PR_SET_NAME = 15
 
 
@@ -35,19 +34,6 @@ def _name_thread(name: bytes) -> None:
         libc.prctl(PR_SET_NAME, ctypes.c_char_p(name[:15]), 0, 0, 0)
     except (OSError, AttributeError):
         pass
-
-
-@dataclass
-class Cadence:
-    """Seconds between reads of each tier."""
-
-    hot: float = 0.1
-    warm: float = 1.0
-    cold: float = 10.0
-
-    def of(self, tier: Tier) -> float:
-        return {Tier.HOT: self.hot, Tier.WARM: max(self.warm, self.hot),
-                Tier.COLD: max(self.cold, self.hot)}[tier]
 
 
 class SysctlSource:

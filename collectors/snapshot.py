@@ -15,13 +15,13 @@ from .netdev import parse_netdev
 from .netns import NetnsTarget
 from .nlinfo import Link, link_relations
 from .nlstats import TC_COUNTERS, TC_GAUGES, DiagSocket, TcStats, format_handle
-from .owners import SocketOwners
 
 if TYPE_CHECKING:
     from .findings import Finding
+    from .owners import SocketOwners
 from .procfs import ProcRoot
 from .protocols import parse_protocols
-from .sampler import SYSCTL_SOURCE
+from .sources import SYSCTL_SOURCE
 from .sockstat import parse_sockstat
 from .softnet import parse_softnet
 from .store import Store, Window
@@ -155,7 +155,13 @@ def _classes(store: Store, since: float | None) -> list[dict[str, Any]]:
     return _tc_entries(store, "classes", since, records, options)
 
 
-def _listeners(store: Store, since: float | None, resolver: SocketOwners) -> list[dict[str, Any]]:
+def _owners() -> "SocketOwners":
+    from .owners import SocketOwners
+
+    return SocketOwners()
+
+
+def _listeners(store: Store, since: float | None, resolver: "SocketOwners") -> list[dict[str, Any]]:
     socks: list[DiagSocket] = store.detail("listeners") or []
     window = store.window("listeners", since)
     owners = resolver.lookup([s.inode for s in socks])
@@ -259,7 +265,7 @@ def _netns(netns: NetnsTarget | None, gone: str | None) -> dict[str, Any] | None
 def build_snapshot(store: Store, root: ProcRoot, since: float | None,
                    duration_s: float, taken_at: dt.datetime | None = None,
                    netns: NetnsTarget | None = None, netns_gone: str | None = None,
-                   owners: SocketOwners | None = None) -> dict[str, Any]:
+                   owners: "SocketOwners | None" = None) -> dict[str, Any]:
     """The snapshot document for the samples taken since `since` (clock time)."""
     taken_at = taken_at or dt.datetime.now(dt.timezone.utc)
     sysctls: SysctlReading | None = store.detail(SYSCTL_SOURCE)
@@ -277,7 +283,7 @@ def build_snapshot(store: Store, root: ProcRoot, since: float | None,
         "interfaces": _interfaces(store, since),
         "qdiscs": _qdiscs(store, since),
         "classes": _classes(store, since),
-        "listeners": _listeners(store, since, owners or SocketOwners()),
+        "listeners": _listeners(store, since, owners or _owners()),
         "tcp_states": _tcp_states(store),
         "bql": _bql(store),
         "netns": _netns(netns, netns_gone),

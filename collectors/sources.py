@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
 from .netstat import Flat, parse_netstat_flat
@@ -23,6 +23,22 @@ class Tier(enum.Enum):
     HOT = "hot"  # every tick
     WARM = "warm"  # about once a second
     COLD = "cold"  # about every ten seconds
+
+
+SYSCTL_SOURCE = "sysctl"
+
+
+@dataclass
+class Cadence:
+    """Seconds between reads of each tier."""
+
+    hot: float = 0.1
+    warm: float = 1.0
+    cold: float = 10.0
+
+    def of(self, tier: Tier) -> float:
+        return {Tier.HOT: self.hot, Tier.WARM: max(self.warm, self.hot),
+                Tier.COLD: max(self.cold, self.hot)}[tier]
 
 
 SNMP_GAUGES = frozenset({

@@ -12,7 +12,7 @@ from typing import Any
 from .nlinfo import Link, link_relations, relation_text
 from .nlstats import TcStats, format_handle
 from .rates import counter_delta
-from .sampler import SYSCTL_SOURCE
+from .sources import SYSCTL_SOURCE
 from .store import Store, Window
 from .sysctl import MEM_KNOBS, SysctlReading, parse_mem_triple
 

@@ -16,8 +16,7 @@ from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
 from nettop.collectors.atomic import write_atomic
-from nettop.collectors.sampler import SYSCTL_SOURCE
-from nettop.collectors.snapshot import build_snapshot
+from nettop.collectors.sources import SYSCTL_SOURCE
 from nettop.collectors.views import Mark, ViewContext, counter_rows, sampling_rate
 from nettop.widgets.counters import CountersPane
 from nettop.widgets.interfaces import InterfacesPane
@@ -110,22 +109,26 @@ class NettopApp(App[None]):
 
     # --- layout ------------------------------------------------------------------------
 
+    def make_pane(self, number: int) -> Pane:
+        factories = {1: OverviewPane, 2: MemoryPane, 3: CountersPane, 4: QdiscsPane, 5: InterfacesPane,
+                     6: SoftnetPane, 7: SocketsPane}
+        if number == 8:
+            return SysctlsPane(lambda k: self.notes.summary(f"sysctl-{k}"), id="pane-8")
+        return factories[number](id=f"pane-{number}")
+
     def compose(self) -> ComposeResult:
+        # only the panes shown are built now; the others when first asked for (a faster first frame)
         with PaneGrid(id="panes"):
-            yield OverviewPane(id="pane-1")
-            yield MemoryPane(id="pane-2")
-            yield CountersPane(id="pane-3")
-            yield QdiscsPane(id="pane-4")
-            yield InterfacesPane(id="pane-5")
-            yield SoftnetPane(id="pane-6")
-            yield SocketsPane(id="pane-7")
-            yield SysctlsPane(lambda k: self.notes.summary(f"sysctl-{k}"), id="pane-8")
+            for number in sorted(self.shown_panes):
+                yield self.make_pane(number)
         yield Input(placeholder="filter counters and sysctls by name", id="filter")
         yield Static("", id="status")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.data.start(on_event=lambda src, text: self.post_message(SourceEvent(src, text)))
+        # the sampler's first pass (every tier, pyroute2's import) would hold the GIL while the
+        # first frame is drawn: it starts right after that frame
+        self.call_after_refresh(self._start_sampling)
         origin = self.data.origin()
         self.mark = (Mark.at(self.data.store, origin) if origin is not None
                      else Mark.take(self.data.store, self.data.now()))
@@ -135,8 +138,22 @@ class NettopApp(App[None]):
         if self.timers:
             self._timer = self.set_interval(self.refresh_interval, self.refresh_panes)
 
+    def _start_sampling(self) -> None:
+        self.data.start(on_event=lambda src, text: self.post_message(SourceEvent(src, text)))
+
     def on_unmount(self) -> None:
         self.data.stop()
+
+    def _ensure_mounted(self, number: int) -> None:
+        mounted = {p.number: p for p in self.query(Pane)}
+        if number in mounted:
+            return
+        grid = self.query_one(PaneGrid)
+        after = [n for n in mounted if n < number]
+        if after:
+            grid.mount(self.make_pane(number), after=mounted[max(after)])
+        else:
+            grid.mount(self.make_pane(number), before=0) if mounted else grid.mount(self.make_pane(number))
 
     def _reflow(self) -> None:
         for pane in self.query(Pane):
@@ -189,6 +206,7 @@ class NettopApp(App[None]):
             self.shown_panes.discard(number)
         else:
             self.shown_panes.add(number)
+            self._ensure_mounted(number)
         self._reflow()
         # the new layout is drawn first, the figures right after: a key answers within a frame
         self.call_after_refresh(self.refresh_panes, True)
@@ -267,6 +285,8 @@ class NettopApp(App[None]):
         now = self.data.now()
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         path = self.snapshot_dir / f"nettop-{socket.gethostname()}-{stamp}.json"
+        from nettop.collectors.snapshot import build_snapshot
+
         snap = build_snapshot(self.data.store, self.data.root, since=now - 1.0, duration_s=1.0,
                               netns=self.data.netns, netns_gone=self.data.gone)
         try:

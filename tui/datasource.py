@@ -9,15 +9,18 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Callable
-
-import psutil
+from typing import TYPE_CHECKING, Callable
 
 from nettop.collectors.budget import Budget
 from nettop.collectors.netns import NetnsTarget
 from nettop.collectors.procfs import ProcRoot
-from nettop.collectors.sampler import Cadence, Sampler
+from nettop.collectors.sources import Cadence
 from nettop.collectors.store import Store
+
+if TYPE_CHECKING:
+    import psutil
+
+    from nettop.collectors.sampler import Sampler
 
 
 STARTUP_SECONDS = 5.0
@@ -69,14 +72,15 @@ class RecordedSource(DataSource):
 class LiveSource(DataSource):
     cadence: Cadence = field(default_factory=Cadence)
     budget: Budget | None = None
-    sampler: Sampler | None = None
+    sampler: "Sampler | None" = None
 
     def __post_init__(self) -> None:
-        self._proc = psutil.Process(os.getpid())
-        self._proc.cpu_percent(None)
+        self._proc: "psutil.Process | None" = None
         self._started = time.monotonic()
 
     def start(self, on_event: Callable[[str, str], None] | None = None) -> None:
+        from nettop.collectors.sampler import Sampler
+
         self.sampler = Sampler(self.root, self.store, self.cadence, netns=self.netns, on_event=on_event,
                                budget=self.budget)
         self.root = self.sampler.root
@@ -89,6 +93,11 @@ class LiveSource(DataSource):
     def cpu_percent(self) -> float | None:
         """nettop's own CPU, sampler and UI together, since the last call; start-up (imports,
         first frame) is not steady state, so nothing is shown for the first seconds."""
+        if self._proc is None:
+            import psutil  # off the path to the first frame
+
+            self._proc = psutil.Process(os.getpid())
+            self._proc.cpu_percent(None)
         value = self._proc.cpu_percent(None)
         return value if time.monotonic() - self._started > STARTUP_SECONDS else None
 

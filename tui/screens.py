@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from .notes import Note
 
@@ -45,6 +45,8 @@ class NoteScreen(ModalScreen[None]):
         self.live = live
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Markdown  # markdown-it costs ~40 ms: not on the path to the first frame
+
         with VerticalScroll():
             yield Markdown(self.render_markdown(), id="note-body")
 

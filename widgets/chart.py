@@ -6,9 +6,9 @@ Each chart uses its own `PlotextPlot.plt`, never the global plotext module.
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from typing import Any, Sequence
 
-from textual_plotext import PlotextPlot
+from textual.containers import Container
 
 
 def downsample(xs: Sequence[float], ys: Sequence[float], width: int) -> tuple[list[float], list[float]]:
@@ -26,7 +26,9 @@ def downsample(xs: Sequence[float], ys: Sequence[float], width: int) -> tuple[li
     return out_x, out_y
 
 
-class Chart(PlotextPlot):
+class Chart(Container):
+    """Holds a PlotextPlot, created on the first plot: plotext is imported off the first frame."""
+
     DEFAULT_CSS = """
     Chart { height: 10; min-height: 6; }
     """
@@ -36,6 +38,15 @@ class Chart(PlotextPlot):
         self.min_interval = min_interval
         self._last = float("-inf")
         self._key: object = None
+        self._plot: Any = None
+
+    def _plotter(self) -> Any:
+        if self._plot is None:
+            from textual_plotext import PlotextPlot
+
+            self._plot = PlotextPlot()
+            self.mount(self._plot)
+        return self._plot
 
     def plot(self, title: str, xs: Sequence[float], ys: Sequence[float],
              lines: Sequence[tuple[str, float]] = (), key: object = None, force: bool = False) -> None:
@@ -44,7 +55,8 @@ class Chart(PlotextPlot):
         if not force and key == self._key and now - self._last < self.min_interval:
             return
         self._last, self._key = now, key
-        plt = self.plt
+        plot = self._plotter()
+        plt = plot.plt
         plt.clear_data()
         plt.clear_figure()
         plt.title(title)
@@ -58,4 +70,4 @@ class Chart(PlotextPlot):
             plt.hline(value)
         if lines:
             plt.xlabel("  ".join(f"{label}={value:,.0f}" for label, value in lines))
-        self.refresh()
+        plot.refresh()

@@ -6,7 +6,7 @@ from typing import Callable
 
 from textual.app import ComposeResult
 
-from nettop.collectors.sampler import SYSCTL_SOURCE
+from nettop.collectors.sources import SYSCTL_SOURCE
 from nettop.collectors.views import ViewContext
 
 from .pane import Pane, UiState
