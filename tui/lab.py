@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -231,9 +232,26 @@ def _tcp_in_pressure() -> bool:
 
 
 def _wait_pressure_gone(seconds: float) -> None:
+    """The flag is cleared when some TCP socket gives memory back below `low`: a small
+    exchange on loopback gives the kernel that chance."""
     end = time.monotonic() + seconds
     while _tcp_in_pressure() and time.monotonic() < end:
+        _loopback_exchange()
         time.sleep(0.1)
+
+
+def _loopback_exchange() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        with socket.create_connection(server.getsockname(), timeout=1) as client:
+            peer, _ = server.accept()
+            with peer:
+                client.sendall(b"z" * 65536)
+                received = 0
+                while received < 65536:
+                    chunk = peer.recv(65536)
+                    if not chunk:
+                        break
+                    received += len(chunk)
 
 
 def cleanup() -> list[str]:

@@ -52,7 +52,7 @@ def test_scenario_is_diagnosed_and_cleaned_up(scenario: str, expected: str, code
 
 def test_a_quiet_namespace_reports_nothing(netns) -> None:  # type: ignore[no-untyped-def]
     rc, findings = doctor(netns(), "2")
-    assert (rc, findings) == (0, [])
+    assert (rc, findings) == (0, []), findings
 
 
 def test_host_wide_scenario_needs_yes_and_list_names_everything() -> None:
