@@ -22,7 +22,7 @@ class Budget:
     target_interval: float  # the hot interval asked for
     fraction: float | None = 0.02  # CPU of one core allowed; None: no budget
     max_interval: float = 1.0  # never slower than 1 Hz
-    window: float = 2.0  # seconds averaged before each adjustment
+    window: float = 1.0  # seconds averaged before each adjustment
     interval: float = field(init=False)
     measured: float | None = field(init=False, default=None)  # CPU fraction of the last window
     _cpu: float = field(init=False, default=0.0)
@@ -47,7 +47,9 @@ class Budget:
         if self.fraction is None or self.fraction <= 0:
             return self.interval
         wanted = self.interval * self.measured / (self.fraction * HEADROOM)
-        proposed = (1 - SMOOTHING) * self.interval + SMOOTHING * wanted
+        # far over budget (a big host, a burst of links): back off at once; otherwise ease in
+        smoothing = 1.0 if self.measured > 2 * self.fraction else SMOOTHING
+        proposed = (1 - smoothing) * self.interval + smoothing * wanted
         self.interval = min(self.max_interval, max(self.target_interval, proposed))
         return self.interval
 

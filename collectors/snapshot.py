@@ -48,7 +48,7 @@ def _num(value: float | None) -> float | int | None:
 
 
 def _entry(window: Window | None, name: str, value: int) -> dict[str, Any]:
-    if window is None or name not in window.columns:
+    if window is None or name not in window:
         return {"value": value, "delta": None, "rate": None}
     if window.is_gauge(name):
         return {"value": value, "peak": _num(window.peak(name)), "gauge": True}
@@ -74,7 +74,7 @@ def _rates_by_entity(window: Window | None, entity: str, fields: dict[str, int])
     peaks: dict[str, Any] = {}
     for field_name in fields:
         col = f"{entity}/{field_name}"
-        if window is None or col not in window.columns:
+        if window is None or col not in window:
             continue
         if window.is_gauge(col):
             peaks[field_name] = _num(window.peak(col))
@@ -167,7 +167,7 @@ def _listeners(store: Store, since: float | None, resolver: "SocketOwners") -> l
     owners = resolver.lookup([s.inode for s in socks])
     out = []
     for s in socks:
-        peak = window.peak(f"{s.local}/accept_queue") if window and f"{s.local}/accept_queue" in window.columns else None
+        peak = window.peak(f"{s.local}/accept_queue") if window and f"{s.local}/accept_queue" in window else None
         pid, process = owners.get(s.inode, (None, None))
         out.append({"proto": "tcp6" if s.family == socket.AF_INET6 else "tcp", "local": s.local,
                     "accept_queue": s.rqueue, "backlog": s.wqueue,

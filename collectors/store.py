@@ -43,9 +43,20 @@ class Window:
     def __len__(self) -> int:
         return len(self.ts)
 
+    @property
+    def index(self) -> dict[str, int]:
+        """Column positions, built once per window: with 1000 links a tuple lookup per
+        column would cost O(columns) each time."""
+        found = self.__dict__.get("_index")
+        if found is None:
+            found = self.__dict__["_index"] = {c: j for j, c in enumerate(self.columns)}
+        return found
+
     def column(self, name: str) -> array:
-        j = self.columns.index(name)
-        return self.data[j::len(self.columns)]
+        return self.data[self.index[name]::len(self.columns)]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.index
 
     def delta(self, name: str) -> Delta:
         return counter_delta(self.ts, self.column(name), self.bits)

@@ -28,28 +28,26 @@ class Mark:
 
     @classmethod
     def take(cls, store: Store, t: float) -> "Mark":
-        values = {src: store.latest(src)[1] for src in store.sources()}
-        return cls(t, {src: v for src, v in values.items() if v})
+        """A mark now: the newest values of every source sampled so far."""
+        latest = {src: store.latest(src) for src in store.sources()}
+        return cls(t, {src: values for src, (when, values) in latest.items() if when is not None})
 
     @classmethod
     def at(cls, store: Store, t: float) -> "Mark":
         """A mark at time t in the past, from the first sample of each source taken at or after t."""
-        values: dict[str, dict[str, int]] = {}
-        for src in store.sources():
-            w = store.window(src, since=t)
-            if w is None or not len(w):
-                continue
-            first = w.data[:len(w.columns)]
-            values[src] = {c: int(v) for c, v in zip(w.columns, first) if v == v}
-        return cls(t, values)
+        mark = cls(t)
+        mark.fill_missing(store)
+        return mark
 
     def fill_missing(self, store: Store) -> None:
         """Sources that had no sample yet when the mark was set count from their first one."""
         for src in store.sources():
-            if src not in self.values:
-                later = Mark.at(store, self.t).values.get(src)
-                if later is not None:
-                    self.values[src] = later
+            if src in self.values:
+                continue
+            w = store.window(src, since=self.t)
+            if w is not None and len(w):
+                first = w.data[:len(w.columns)]
+                self.values[src] = {c: int(v) for c, v in zip(w.columns, first) if v == v}
 
     def delta(self, source: str, name: str, now: int, bits: int | None = None) -> int | None:
         base = self.values.get(source, {}).get(name)
@@ -68,18 +66,23 @@ class ViewContext:
     mark: Mark
     rate_window: float = 1.0
     peak_window: float = 2.0
+    _windows: dict[tuple[str, float], Window | None] = field(default_factory=dict, repr=False)
 
     def window(self, source: str, seconds: float | None = None) -> Window | None:
-        return self.store.window(source, since=self.now - (seconds or self.rate_window))
+        """A copy of the source's recent samples, taken once per context and reused."""
+        key = (source, seconds or self.rate_window)
+        if key not in self._windows:
+            self._windows[key] = self.store.window(source, since=self.now - key[1])
+        return self._windows[key]
 
     def rate(self, window: Window | None, column: str) -> float | None:
-        if window is None or column not in window.columns:
+        if window is None or column not in window:
             return None
         return window.delta(column).rate
 
     def peak(self, source: str, column: str) -> float | None:
-        w = self.store.window(source, since=self.now - self.peak_window)
-        if w is None or column not in w.columns:
+        w = self.window(source, self.peak_window)
+        if w is None or column not in w:
             return None
         return w.peak(column)
 
@@ -110,7 +113,7 @@ def counter_rows(ctx: ViewContext) -> list[CounterRow]:
                 name, name.partition(".")[0], value,
                 None if gauge else ctx.mark.delta(source, name, value),
                 None if gauge else ctx.rate(w, name),
-                None if gauge or pw is None or name not in pw.columns else pw.peak_rate(name),
+                None if gauge or pw is None or name not in pw else pw.peak_rate(name),
                 gauge))
     return rows
 
@@ -359,7 +362,7 @@ def tc_rows(ctx: ViewContext) -> list[TcRow]:
 def series(store: Store, source: str, column: str, seconds: float, now: float) -> tuple[list[float], list[float]]:
     """Recent samples of one column, for a chart: (seconds before now, value)."""
     w = store.window(source, since=now - seconds)
-    if w is None or column not in w.columns:
+    if w is None or column not in w:
         return [], []
     ys = list(w.column(column))
     xs = [t - now for t in w.ts]
@@ -537,7 +540,7 @@ def state_counts(ctx: ViewContext) -> list[tuple[str, int, float | None]]:
 
 
 def _gauge_slope(w: Window | None, column: str) -> float | None:
-    if w is None or column not in w.columns or len(w) < 2:
+    if w is None or column not in w or len(w) < 2:
         return None
     col = w.column(column)
     dt = w.ts[-1] - w.ts[0]

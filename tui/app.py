@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import socket
+import time
 from pathlib import Path
 from typing import Iterable
 
@@ -106,6 +107,7 @@ class NettopApp(App[None]):
         self.events: dict[str, str] = {}
         self._timer = None
         self._versions: dict[str, int] = {}
+        self._busy_until = 0.0
 
     # --- layout ------------------------------------------------------------------------
 
@@ -172,6 +174,9 @@ class NettopApp(App[None]):
         if self.paused and not force:
             self._status()
             return
+        started = time.monotonic()
+        if not force and started < self._busy_until:
+            return  # the last frame was expensive (a very large host): keys come first
         ctx = self.context()
         version = {s: self.data.store.version(s) for s in self.data.store.sources()}
         changed = force or version != self._versions
@@ -182,6 +187,9 @@ class NettopApp(App[None]):
                     if pane.display:
                         pane.update_view(ctx, self.ui)
         self._status()
+        cost = time.monotonic() - started
+        # never spend more than about a third of the UI's time computing frames
+        self._busy_until = started + max(0.0, 3 * cost - self.refresh_interval)
 
     def _status(self) -> None:
         store, now = self.data.store, self.data.now()

@@ -115,6 +115,8 @@ class LiveSource(DataSource):
 def live_source(root: ProcRoot, netns: NetnsTarget | None, interval: float,
                 budget: float | None = 0.02) -> LiveSource:
     rate = 1.0 / interval
-    # the full-rate ring holds about two minutes at the rate asked; the per-second ring an hour
-    return LiveSource(Store(short_capacity=int(120 * rate) + 10, long_seconds=3600), root, netns,
+    # the full-rate ring holds about a minute at the rate asked (less for very wide sources, see
+    # Store.max_ring_bytes); the per-second ring an hour
+    return LiveSource(Store(short_capacity=int(60 * rate) + 10, long_seconds=3600, max_ring_bytes=8 << 20),
+                      root, netns,
                       cadence=Cadence(hot=interval), budget=Budget(interval, budget) if budget else None)

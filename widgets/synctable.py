@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from rich.text import Text
 from textual import events
 from textual.widgets import DataTable
 
 Row = tuple[str, Sequence[Any]]
+
+
+def _width(cell: Any) -> int:
+    return cell.cell_len if isinstance(cell, Text) else len(str(cell))
 
 
 class SyncTable(DataTable):
@@ -26,11 +31,17 @@ class SyncTable(DataTable):
         self._column_labels = list(columns)
         self._column_keys: list[Any] = []
         self._rows: dict[str, list[Any]] = {}
+        self._widths: list[int] = [len(c) for c in columns]
         self._order: list[str] = []
         self._user_moved = False
 
     def on_mount(self) -> None:
-        self._column_keys = list(self.add_columns(*self._column_labels))
+        self._ensure_columns()
+
+    def _ensure_columns(self) -> None:
+        # a pane built on demand may be handed rows before its tables are mounted
+        if not self._column_keys:
+            self._column_keys = list(self.add_columns(*self._column_labels))
 
     @property
     def row_keys(self) -> list[str]:
@@ -56,8 +67,7 @@ class SyncTable(DataTable):
 
     def _sync(self, rows: Sequence[Row]) -> None:
         keys = [k for k, _ in rows]
-        if not self._column_keys:
-            self._column_keys = list(self.add_columns(*self._column_labels))
+        self._ensure_columns()
         if keys != self._order:
             self._rebuild(rows)
             return
@@ -65,7 +75,11 @@ class SyncTable(DataTable):
             old = self._rows[key]
             for i, (a, b) in enumerate(zip(old, cells)):
                 if a != b:
-                    self.update_cell(key, self._column_keys[i], b, update_width=True)
+                    # re-measuring a column walks every row: only when this cell is wider than all before
+                    wider = _width(b) > self._widths[i]
+                    if wider:
+                        self._widths[i] = _width(b)
+                    self.update_cell(key, self._column_keys[i], b, update_width=wider)
             self._rows[key] = list(cells)
 
     def _rebuild(self, rows: Sequence[Row]) -> None:
@@ -75,5 +89,7 @@ class SyncTable(DataTable):
             self.add_row(*cells, key=key)
         self._rows = {k: list(c) for k, c in rows}
         self._order = [k for k, _ in rows]
+        self._widths = [max([len(label), *(_width(c[i]) for _, c in rows)])
+                        for i, label in enumerate(self._column_labels)]
         if current in self._rows:
             self.move_cursor(row=self._order.index(current), animate=False)

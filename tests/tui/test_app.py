@@ -224,3 +224,14 @@ async def test_overview_lists_findings_by_severity_and_enter_opens_their_note(tm
         await pilot.press("enter")
         assert isinstance(app.screen, NoteScreen)
         assert "`TcpExt.ListenOverflows` = 90" in app.screen.render_markdown()
+
+
+async def test_a_pane_built_on_demand_has_its_columns_once(tmp_path: Path) -> None:
+    app = make_app(tmp_path, panes=(1,))
+    async with app.run_test(size=(120, 40)) as pilot:
+        for key in "35":
+            await pilot.press(key)
+            await pilot.pause()
+        assert len(app.query_one("#counters-table", SyncTable).columns) == 5
+        assert len(app.query_one("#interfaces-table", SyncTable).columns) == 11
+        assert table_keys(app, "counters-table")  # filled right after the layout
