@@ -111,6 +111,7 @@ class Sampler:
     netns: netns_mod.NetnsTarget | None = None
     sources: list[Source] | None = None
     budget: Budget | None = None  # CPU budget of the hot tier; None: sample at the cadence asked
+    recorder: Any = None  # a recording.Recorder taking every sample as it comes
 
     def __post_init__(self) -> None:
         if self.netns is not None and self.root.pid is None:
@@ -134,8 +135,12 @@ class Sampler:
     # --- one pass ----------------------------------------------------------------
 
     def _down(self, name: str, reason: str) -> None:
-        if self.store.mark_unavailable(name, self.clock(), reason) and self.on_event:
-            self.on_event(name, f"unavailable: {reason}")
+        t = self.clock()
+        if self.store.mark_unavailable(name, t, reason):
+            if self.recorder is not None:
+                self.recorder.down(name, t, reason)
+            if self.on_event:
+                self.on_event(name, f"unavailable: {reason}")
 
     def sample_source(self, src: Source) -> None:
         t = self.clock()
@@ -147,7 +152,10 @@ class Sampler:
         except ParseError as exc:
             self.store.parse_error(src.name, str(exc))
             return
-        if self.store.record(src.name, t, names, values, detail) and self.on_event:
+        came_back = self.store.record(src.name, t, names, values, detail)
+        if self.recorder is not None:
+            self.recorder.sample(src.name, t, names, values, detail)
+        if came_back and self.on_event:
             self.on_event(src.name, "available again")
 
     def sample_all(self) -> None:

@@ -11,7 +11,6 @@ import platform
 import socket
 from typing import TYPE_CHECKING, Any
 
-from .netdev import parse_netdev
 from .netns import NetnsTarget
 from .nlinfo import Link, link_relations
 from .nlstats import TC_COUNTERS, TC_GAUGES, DiagSocket, TcStats, format_handle
@@ -22,8 +21,6 @@ if TYPE_CHECKING:
 from .procfs import ProcRoot
 from .protocols import parse_protocols
 from .sources import SYSCTL_SOURCE
-from .sockstat import parse_sockstat
-from .softnet import parse_softnet
 from .store import Store, Window
 from .sysctl import MEM_KNOBS, SysctlReading, parse_mem_triple
 
@@ -88,10 +85,10 @@ def _rates_by_entity(window: Window | None, entity: str, fields: dict[str, int])
 
 def _interfaces(store: Store, since: float | None) -> dict[str, Any]:
     """/proc/net/dev counters, and from netlink the kind, hierarchy and 64-bit stats."""
-    raw = store.detail("dev")
+    _, dev = store.latest("dev")
     window = store.window("dev", since)
     out: dict[str, Any] = {name: {**fields, **_rates_by_entity(window, name, fields)}
-                           for name, fields in (parse_netdev(raw).items() if raw else ())}
+                           for name, fields in _group(dev).items()}
     links: dict[int, Link] | None = store.detail("links")
     if links:
         relations = link_relations(links)
@@ -199,20 +196,17 @@ def _bql(store: Store) -> dict[str, Any]:
 
 
 def _softnet(store: Store, since: float | None) -> list[dict[str, Any]]:
-    raw = store.detail("softnet_stat")
-    if not raw:
-        return []
+    _, latest = store.latest("softnet_stat")
     window = store.window("softnet_stat", since)
-    return [{**row.as_dict(), **_rates_by_entity(window, f"cpu{row.cpu}", row.fields)}
-            for row in parse_softnet(raw)]
+    rows = sorted(_group(latest).items(), key=lambda kv: int(kv[0][3:]) if kv[0][3:].isdigit() else 0)
+    return [{"cpu": int(cpu[3:]), **fields, **_rates_by_entity(window, cpu, fields)} for cpu, fields in rows]
 
 
 def _sockstat(store: Store) -> dict[str, Any]:
+    """Built from the columns (not the raw text), so a replayed recording gives the same."""
     out: dict[str, Any] = {}
     for source in ("sockstat", "sockstat6"):
-        raw = store.detail(source)
-        if raw:
-            out.update(parse_sockstat(raw))
+        out.update(_group(store.latest(source)[1]))
     return out
 
 

@@ -244,3 +244,36 @@ _TC = ("bytes", "packets", "drops", "overlimits", "requeues", "backlog_bytes", "
 def _h(handle: int) -> str:
     from nettop.collectors.nlstats import format_handle
     return format_handle(handle)
+
+
+def make_recording(path: Path, steps: int = 30) -> Path:
+    """A deterministic recording: the captured /proc files moved forward, a frozen clock."""
+    import tempfile
+
+    from nettop.collectors.recording import Recorder
+    from nettop.collectors.sampler import Cadence, Sampler
+    from nettop.collectors.store import Store
+
+    root_dir = Path(tempfile.mkdtemp(prefix="nettop-recsrc-"))
+    shutil.copytree(FIXTURES / "linux-6.18-host", root_dir / "proc" / "net")
+    from nettop.collectors.procfs import ProcRoot
+
+    root = ProcRoot(root_dir / "proc", root_dir / "sys")
+    clock = FrozenClock(500.0)
+    recorder = Recorder(path, {"host": "recorded-host", "kernel": "6.18.0-test", "netns": None, "interval": 0.1,
+                               "wall_origin": 1_790_000_000.0, "monotonic_origin": 500.0}, clock=clock)
+    recorder.open()
+    sampler = Sampler(root, Store(short_capacity=500), Cadence(hot=0.1, warm=0.5, cold=1.0), clock=clock,
+                      recorder=recorder)
+    netstat = root.proc / "net" / "netstat"
+    header, values = netstat.read_text().splitlines()[:2]
+    rest = netstat.read_text().splitlines()[2:]
+    index = 1 + header.split()[1:].index("ListenOverflows")
+    for step in range(steps):
+        clock.now = 500.0 + step * 0.1
+        vals = values.split()
+        vals[index] = str(step * 7)
+        netstat.write_text("\n".join([header, " ".join(vals), *rest]) + "\n")
+        sampler.tick()
+    recorder.close()
+    return path

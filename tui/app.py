@@ -72,6 +72,13 @@ class NettopApp(App[None]):
         Binding("m", "mark", "mark"),
         Binding("s", "snapshot", "snapshot"),
         Binding("enter", "note", "note", show=False),
+        Binding("r", "record", "record"),
+        Binding("space", "play_pause", "play", show=False),
+        Binding("less_than_sign", "slower_replay", "slower", show=False),
+        Binding("greater_than_sign", "faster_replay", "faster", show=False),
+        Binding("left", "seek(-10)", "-10 s", show=False, priority=True),
+        Binding("right", "seek(10)", "+10 s", show=False, priority=True),
+        Binding("g", "goto", "go to", show=False),
         Binding("plus", "faster", "faster", show=False),
         Binding("minus", "slower", "slower", show=False),
         Binding("q", "quit", "quit"),
@@ -88,6 +95,11 @@ class NettopApp(App[None]):
         ("m", "mark: deltas count from now"),
         ("s", "snapshot the whole state to a JSON file"),
         ("+ / -", "refresh the display faster / slower"),
+        ("r", "start / stop recording to nettop-<host>-<time>.ntr (live)"),
+        ("space", "replay: play / pause"),
+        ("< / >", "replay: slower / faster (1x to 60x)"),
+        ("left/right", "replay: 10 s back / forward"),
+        ("g", "replay: go to a time (HH:MM:SS from the start)"),
         ("?", "this list"),
         ("q", "quit"),
     ]
@@ -124,6 +136,7 @@ class NettopApp(App[None]):
             for number in sorted(self.shown_panes):
                 yield self.make_pane(number)
         yield Input(placeholder="filter counters and sysctls by name", id="filter")
+        yield Input(placeholder="go to HH:MM:SS from the start of the recording", id="goto")
         yield Static("", id="status")
         yield Footer()
 
@@ -175,6 +188,9 @@ class NettopApp(App[None]):
             self._status()
             return
         started = time.monotonic()
+        tick = getattr(self.data, "tick", None)
+        if tick is not None:  # a replay moves on with the display's own clock
+            tick()
         if not force and started < self._busy_until:
             return  # the last frame was expensive (a very large host): keys come first
         ctx = self.context()
@@ -194,6 +210,9 @@ class NettopApp(App[None]):
     def _status(self) -> None:
         store, now = self.data.store, self.data.now()
         where = f"netns {self.data.netns.spec}" if self.data.netns else "host namespace"
+        if self._replay():
+            header = self.data.recording.header  # type: ignore[attr-defined]
+            where = f"recording of {header.get('host')}" + (f" netns {header['netns']}" if header.get("netns") else "")
         hz = sampling_rate(store, now)
         cpu = self.data.cpu_percent()
         down = [f"{s}: {store.status(s).error}" for s in store.sources() if store.status(s).ok is False]
@@ -201,6 +220,12 @@ class NettopApp(App[None]):
                  f"nettop CPU {cpu:.1f}%" if cpu is not None else "",
                  f"refresh {self.refresh_interval:g}s", "PAUSED" if self.paused else "",
                  f"mark {now - self.mark.t:.0f}s ago"]
+        describe = getattr(self.data, "describe", None)
+        if describe is not None:
+            parts[1] = describe()
+        recorder = getattr(self.data, "recorder", None)
+        if recorder is not None:
+            parts.append(f"REC {recorder.path.name} ({recorder.samples} samples)")
         if self.data.gone:
             parts.append(f"GONE: {self.data.gone}")
         elif down:
@@ -340,6 +365,85 @@ class NettopApp(App[None]):
             elif reading is not None and name in reading.absent:
                 lines.append(f"- `{name}`: {reading.absent[name]}")
         return "\n".join(lines)
+
+    # --- recording and replay ------------------------------------------------------------
+
+    def action_record(self) -> None:
+        start = getattr(self.data, "start_recording", None)
+        if start is None:
+            self.notify("recording works on live data, not on a replay", timeout=3)
+            return
+        if self.data.recorder is not None:  # type: ignore[attr-defined]
+            path = self.data.stop_recording()  # type: ignore[attr-defined]
+            self.notify(f"recording stopped: {path}", timeout=5)
+        else:
+            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            path = self.snapshot_dir / f"nettop-{socket.gethostname()}-{stamp}.ntr"
+            try:
+                start(path)
+            except OSError as exc:
+                self.notify(f"cannot record to {path}: {exc.strerror or exc}", severity="error", timeout=8)
+                return
+            self.notify(f"recording to {path}", timeout=5)
+        self._status()
+
+    def _replay(self) -> object | None:
+        return self.data if hasattr(self.data, "player") else None
+
+    def action_play_pause(self) -> None:
+        if self._replay():
+            self.data.playing = not self.data.playing  # type: ignore[attr-defined]
+            self.data.tick()  # type: ignore[attr-defined]
+            self._status()
+
+    def _speed(self, step: int) -> None:
+        from nettop.collectors.replay import SPEEDS
+
+        if self._replay():
+            i = min(range(len(SPEEDS)), key=lambda k: abs(SPEEDS[k] - self.data.speed))  # type: ignore[attr-defined]
+            self.data.speed = SPEEDS[max(0, min(len(SPEEDS) - 1, i + step))]  # type: ignore[attr-defined]
+            self._status()
+
+    def action_slower_replay(self) -> None:
+        self._speed(-1)
+
+    def action_faster_replay(self) -> None:
+        self._speed(+1)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Replay keys exist only in a replay: live, left/right scroll the tables."""
+        if action in ("seek", "play_pause", "slower_replay", "faster_replay", "goto") and not self._replay():
+            return False
+        return True
+
+    def action_seek(self, seconds: float) -> None:
+        if self._replay():
+            self._seek_to(self.data.now() + seconds)
+
+    def _seek_to(self, t: float) -> None:
+        self.data.seek(t)  # type: ignore[attr-defined]
+        self.mark = Mark.at(self.data.store, min(self.mark.t, self.data.now()))
+        self.refresh_panes(force=True)
+
+    def action_goto(self) -> None:
+        if self._replay():
+            box = self.query_one("#goto", Input)
+            box.display = True
+            box.value = ""
+            box.focus()
+
+    @on(Input.Submitted, "#goto")
+    def _goto_done(self, event: Input.Submitted) -> None:
+        from .datasource import parse_hms
+
+        event.input.display = False
+        self._focus_first_table()
+        try:
+            offset = parse_hms(event.value)
+        except ValueError as exc:
+            self.notify(str(exc), severity="error", timeout=4)
+            return
+        self._seek_to(self.data.recording.start + offset)  # type: ignore[attr-defined]
 
     @on(SyncTable.RowSelected)
     def _row_selected(self, event: SyncTable.RowSelected) -> None:

@@ -14,6 +14,7 @@ from nettop.collectors.procfs import ProcRoot
 
 if TYPE_CHECKING:
     from nettop.collectors.netns import NetnsTarget
+    from nettop.collectors.replay import Player
 
 
 def _version() -> str:
@@ -79,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     snap.add_argument("--procfs", type=Path, default=Path("/proc"), help="procfs root (default /proc)")
     snap.add_argument("--sysfs", type=Path, default=Path("/sys"), help="sysfs root (default /sys)")
     snap.add_argument("--force", action="store_true", help="replace an existing output file")
+    snap.add_argument("--from", dest="recording", type=Path, default=None, help="take it from a recording")
+    snap.add_argument("--at", default=None, help="with --from: HH:MM:SS from the start (default: its end)")
     add_netns_option(snap)
     ex = sub.add_parser("explain", help="print the note for a counter, sysctl or topic")
     ex.add_argument("name", help="e.g. ListenOverflows, TcpExt.ListenOverflows, net.core.somaxconn, bufferbloat")
@@ -94,6 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--yes", action="store_true", help="allow host-wide changes (tcp-memory-pressure)")
     lab.add_argument("--list", action="store_true", help="list the scenarios")
     lab.add_argument("--cleanup", action="store_true", help="remove what an interrupted lab left behind")
+    rec = sub.add_parser("record", help="record every sample to a file, headless")
+    rec.add_argument("-o", "--output", required=True, type=Path, help="the recording to write (.ntr)")
+    rec.add_argument("--duration", type=_positive, default=None, help="seconds to record (default: until Ctrl-C)")
+    rec.add_argument("--interval", type=_positive, default=0.01, help="seconds between hot samples (default 0.01)")
+    rec.add_argument("--budget", type=_non_negative, default=2.0, help="percent of one core (default 2; 0: none)")
+    rec.add_argument("--force", action="store_true", help="replace an existing file")
+    add_netns_option(rec)
+    rep = sub.add_parser("replay", help="play a recording in the TUI")
+    rep.add_argument("recording", type=Path)
+    rep.add_argument("--speed", type=_positive, default=1.0, help="playback speed (default 1)")
     ns = sub.add_parser("netns", help="list the network namespaces on this host")
     ns.add_argument("--json", action="store_true", help="print JSON")
     return parser
@@ -163,7 +176,13 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         print(f"nettop: {out_path} exists; use --force to replace it", file=sys.stderr)
         return 1
     root, target = where
-    snap = take_snapshot(root, args.duration, args.interval, netns=target)
+    if args.recording is not None:
+        snap_or_error = snapshot_from_recording(args.recording, args.at)
+        if isinstance(snap_or_error, int):
+            return snap_or_error
+        snap = snap_or_error
+    else:
+        snap = take_snapshot(root, args.duration, args.interval, netns=target)
     text = format_text(snap, args.all) if args.format == "text" else json.dumps(snap, indent=2)
     if out_path is None:
         sys.stdout.write(text + "\n")
@@ -180,6 +199,98 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_recording(path: Path) -> "Player | int":
+    from nettop.collectors.recording import RecordingError
+    from nettop.collectors.replay import Player
+
+    try:
+        player = Player.open(path)
+    except (RecordingError, OSError) as exc:
+        print(f"nettop: {exc}", file=sys.stderr)
+        return 2
+    for warning in player.recording.warnings:
+        print(f"nettop: warning: {path}: {warning}", file=sys.stderr)
+    return player
+
+
+def snapshot_from_recording(path: Path, at: str | None) -> "dict[str, object] | int":
+    from nettop.collectors.snapshot import build_snapshot
+    from nettop.tui.datasource import parse_hms
+
+    player = _open_recording(path)
+    if isinstance(player, int):
+        return player
+    rec = player.recording
+    try:
+        t = rec.end if at is None else rec.start + parse_hms(at)
+    except ValueError as exc:
+        print(f"nettop: --at: {exc}", file=sys.stderr)
+        return 2
+    player.seek(t)
+    import datetime as dt
+
+    snap = build_snapshot(player.store, ProcRoot(), since=player.position - 1.0, duration_s=1.0,
+                          taken_at=dt.datetime.fromtimestamp(rec.wall(player.position), dt.timezone.utc))
+    snap["host"].update(hostname=rec.header.get("host"), kernel=rec.header.get("kernel"))
+    snap["recording"] = {"file": str(path), "offset_s": round(player.position - rec.start, 3),
+                         "warnings": rec.warnings}
+    return snap
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    import signal
+    import time
+
+    from nettop.collectors.budget import Budget
+    from nettop.collectors.recording import Recorder, make_header
+    from nettop.collectors.sampler import Sampler
+    from nettop.collectors.sources import Cadence
+    from nettop.collectors.store import Store
+
+    where = _where(args)
+    if isinstance(where, UsageError):
+        print(f"nettop: {where}", file=sys.stderr)
+        return 2
+    root, target = where
+    recorder = Recorder(args.output, make_header(target.spec if target else None, args.interval), args.force)
+    try:
+        recorder.open()
+    except FileExistsError:
+        print(f"nettop: {args.output} exists; use --force to replace it", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"nettop: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    sampler = Sampler(root, Store(short_capacity=64, long_seconds=4), Cadence(hot=args.interval), netns=target,
+                      budget=Budget(args.interval, args.budget / 100) if args.budget else None, recorder=recorder)
+    signal.signal(signal.SIGTERM, lambda *_: sampler._stop.set())
+    print(f"nettop: recording to {args.output}" + (f" for {args.duration:g} s" if args.duration else
+                                                  " until Ctrl-C"), file=sys.stderr)
+    sampler.start(until=time.monotonic() + args.duration if args.duration else None)
+    try:
+        sampler.join()
+    except KeyboardInterrupt:
+        sampler.stop()
+    finally:
+        recorder.close()
+    print(f"nettop: {recorder.samples} samples, {args.output.stat().st_size:,} bytes", file=sys.stderr)
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from nettop.tui.app import DEFAULT_PANES, NettopApp
+    from nettop.tui.datasource import ReplaySource
+
+    checked = _open_recording(args.recording)
+    if isinstance(checked, int):
+        return checked
+    data = ReplaySource(args.recording, args.speed)
+    app = NettopApp(data, panes=args.panes or DEFAULT_PANES, refresh=args.refresh,  # type: ignore[arg-type]
+                    snapshot_dir=args.snapshot_dir, lang=args.lang or default_lang())
+    app.run()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "snapshot":
@@ -190,6 +301,10 @@ def main(argv: list[str] | None = None) -> int:
         from nettop.tui.lab import main as lab_main
 
         return lab_main(args.scenario, args.duration, args.yes, args.list, args.cleanup)
+    if args.command == "record":
+        return cmd_record(args)
+    if args.command == "replay":
+        return cmd_replay(args)
     if args.command == "doctor":
         return cmd_doctor(args)
     if args.command == "explain":
