@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("replay", help="play a recording in the TUI")
     rep.add_argument("recording", type=Path)
     rep.add_argument("--speed", type=_positive, default=1.0, help="playback speed (default 1)")
+    exp = sub.add_parser("export", help="serve /metrics for Prometheus (OpenMetrics and text formats)")
+    exp.add_argument("--listen", default="127.0.0.1:9489",
+                     help="address:port to serve on (default 127.0.0.1:9489, loopback unless you say otherwise)")
+    exp.add_argument("--interval", type=_positive, default=0.01, help="seconds between hot samples (default 0.01)")
+    exp.add_argument("--budget", type=_non_negative, default=2.0, help="percent of one core (default 2; 0: none)")
+    add_netns_option(exp)
     ns = sub.add_parser("netns", help="list the network namespaces on this host")
     ns.add_argument("--json", action="store_true", help="print JSON")
     return parser
@@ -277,6 +283,48 @@ def cmd_record(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from prometheus_client import start_http_server
+
+    from nettop.collectors.budget import Budget
+    from nettop.collectors.export import NettopCollector, registry_for
+    from nettop.collectors.sampler import Sampler
+    from nettop.collectors.sources import Cadence
+    from nettop.collectors.store import Store
+
+    where = _where(args)
+    if isinstance(where, UsageError):
+        print(f"nettop: {where}", file=sys.stderr)
+        return 2
+    host, _, port = args.listen.rpartition(":")
+    if not host or not port.isdigit():
+        print(f"nettop: --listen {args.listen}: expected ADDRESS:PORT", file=sys.stderr)
+        return 2
+    root, target = where
+    store = Store(short_capacity=int(60 / args.interval) + 10, long_seconds=600, max_ring_bytes=8 << 20)
+    sampler = Sampler(root, store, Cadence(hot=args.interval), netns=target,
+                      budget=Budget(args.interval, args.budget / 100) if args.budget else None)
+    try:
+        server, thread = start_http_server(int(port), addr=host.strip("[]"),
+                                           registry=registry_for(NettopCollector(store)))
+    except OSError as exc:
+        print(f"nettop: cannot listen on {args.listen}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    sampler.start()
+    print(f"nettop: serving http://{args.listen}/metrics" + (f" for namespace {target.spec}" if target else ""),
+          file=sys.stderr, flush=True)
+    done.wait()
+    sampler.stop()
+    server.shutdown()
+    return 0
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     from nettop.tui.app import DEFAULT_PANES, NettopApp
     from nettop.tui.datasource import ReplaySource
@@ -301,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
         from nettop.tui.lab import main as lab_main
 
         return lab_main(args.scenario, args.duration, args.yes, args.list, args.cleanup)
+    if args.command == "export":
+        return cmd_export(args)
     if args.command == "record":
         return cmd_record(args)
     if args.command == "replay":
