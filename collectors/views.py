@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+
 
 from .nlinfo import Link, link_relations, relation_text
 from .nlstats import TcStats, format_handle

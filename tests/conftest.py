@@ -10,11 +10,16 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+if TYPE_CHECKING:
+    from nettop.collectors.procfs import ProcRoot
+    from nettop.collectors.store import Store
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (CI runs as root)")
 needs_ip = pytest.mark.skipif(shutil.which("ip") is None, reason="needs iproute2")

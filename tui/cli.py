@@ -15,6 +15,8 @@ from nettop.collectors.procfs import ProcRoot
 if TYPE_CHECKING:
     from nettop.collectors.netns import NetnsTarget
     from nettop.collectors.replay import Player
+    from nettop.collectors.sampler import Sampler
+    from nettop.collectors.store import Store
 
 
 def _version() -> str:
@@ -156,16 +158,16 @@ class UsageError(Exception):
     """A bad option value: printed as `nettop: ...`, exit 2."""
 
 
-def _where(args: argparse.Namespace) -> "tuple[ProcRoot, NetnsTarget | None] | UsageError":
-    """The roots and namespace the options name, or what is wrong with them."""
+def _where(args: argparse.Namespace) -> "tuple[ProcRoot, NetnsTarget | None]":
+    """The roots and namespace the options name; UsageError says what is wrong with them."""
     from nettop.collectors.netns import NetnsError
 
     if not args.procfs.is_dir():
-        return UsageError(f"--procfs {args.procfs}: not a directory")
+        raise UsageError(f"--procfs {args.procfs}: not a directory")
     try:
         return ProcRoot(args.procfs, args.sysfs), resolve_netns(args.netns)
     except NetnsError as exc:
-        return UsageError(str(exc))
+        raise UsageError(str(exc)) from None
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
@@ -174,9 +176,6 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     from nettop.collectors.report import format_text
 
     where = _where(args)
-    if isinstance(where, UsageError):
-        print(f"nettop: {where}", file=sys.stderr)
-        return 2
     out_path = None if args.output == "-" else Path(args.output)
     if out_path is not None and out_path.exists() and not args.force:
         print(f"nettop: {out_path} exists; use --force to replace it", file=sys.stderr)
@@ -243,20 +242,25 @@ def snapshot_from_recording(path: Path, at: str | None) -> "dict[str, object] | 
     return snap
 
 
+def budgeted_sampler(args: argparse.Namespace, root: ProcRoot, target: "NetnsTarget | None", store: "Store",
+                     recorder: object = None) -> "Sampler":
+    """The headless commands' sampler: --interval under --budget (percent of one core, 0: none)."""
+    from nettop.collectors.budget import Budget
+    from nettop.collectors.sampler import Sampler
+    from nettop.collectors.sources import Cadence
+
+    budget = Budget(args.interval, args.budget / 100) if args.budget else None
+    return Sampler(root, store, Cadence(hot=args.interval), netns=target, budget=budget, recorder=recorder)
+
+
 def cmd_record(args: argparse.Namespace) -> int:
     import signal
     import time
 
-    from nettop.collectors.budget import Budget
     from nettop.collectors.recording import Recorder, make_header
-    from nettop.collectors.sampler import Sampler
-    from nettop.collectors.sources import Cadence
     from nettop.collectors.store import Store
 
     where = _where(args)
-    if isinstance(where, UsageError):
-        print(f"nettop: {where}", file=sys.stderr)
-        return 2
     root, target = where
     recorder = Recorder(args.output, make_header(target.spec if target else None, args.interval), args.force)
     try:
@@ -267,8 +271,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"nettop: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    sampler = Sampler(root, Store(short_capacity=64, long_seconds=4), Cadence(hot=args.interval), netns=target,
-                      budget=Budget(args.interval, args.budget / 100) if args.budget else None, recorder=recorder)
+    sampler = budgeted_sampler(args, root, target, Store(short_capacity=64, long_seconds=4), recorder=recorder)
     signal.signal(signal.SIGTERM, lambda *_: sampler._stop.set())
     print(f"nettop: recording to {args.output}" + (f" for {args.duration:g} s" if args.duration else
                                                   " until Ctrl-C"), file=sys.stderr)
@@ -289,24 +292,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     from prometheus_client import start_http_server
 
-    from nettop.collectors.budget import Budget
     from nettop.collectors.export import NettopCollector, registry_for
-    from nettop.collectors.sampler import Sampler
-    from nettop.collectors.sources import Cadence
     from nettop.collectors.store import Store
 
     where = _where(args)
-    if isinstance(where, UsageError):
-        print(f"nettop: {where}", file=sys.stderr)
-        return 2
     host, _, port = args.listen.rpartition(":")
     if not host or not port.isdigit():
         print(f"nettop: --listen {args.listen}: expected ADDRESS:PORT", file=sys.stderr)
         return 2
     root, target = where
     store = Store(short_capacity=int(60 / args.interval) + 10, long_seconds=600, max_ring_bytes=8 << 20)
-    sampler = Sampler(root, store, Cadence(hot=args.interval), netns=target,
-                      budget=Budget(args.interval, args.budget / 100) if args.budget else None)
+    sampler = budgeted_sampler(args, root, target, store)
     try:
         server, thread = start_http_server(int(port), addr=host.strip("[]"),
                                            registry=registry_for(NettopCollector(store)))
@@ -341,6 +337,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        return dispatch(args)
+    except UsageError as exc:
+        print(f"nettop: {exc}", file=sys.stderr)
+        return 2
+
+
+def dispatch(args: argparse.Namespace) -> int:
     if args.command == "snapshot":
         return cmd_snapshot(args)
     if args.command == "netns":
@@ -370,9 +374,6 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from nettop.collectors.report import format_findings
 
     where = _where(args)
-    if isinstance(where, UsageError):
-        print(f"nettop: {where}", file=sys.stderr)
-        return 2
     root, target = where
     findings, snap = diagnose(root, args.duration, args.interval, target)
     docs = [f.as_dict() for f in findings]
@@ -387,11 +388,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_tui(args: argparse.Namespace) -> int:
     where = _where(args)
-    if not isinstance(where, UsageError) and not args.snapshot_dir.is_dir():
-        where = UsageError(f"--snapshot-dir {args.snapshot_dir}: not a directory")
-    if isinstance(where, UsageError):
-        print(f"nettop: {where}", file=sys.stderr)
-        return 2
+    if not args.snapshot_dir.is_dir():
+        raise UsageError(f"--snapshot-dir {args.snapshot_dir}: not a directory")
     from nettop.tui.app import DEFAULT_PANES, NettopApp
     from nettop.tui.datasource import live_source
 

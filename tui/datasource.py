@@ -28,15 +28,8 @@ if TYPE_CHECKING:
 STARTUP_SECONDS = 5.0
 
 
-@dataclass
-class DataSource:
-    store: Store
-    root: ProcRoot
-    netns: NetnsTarget | None = None
-    clock: Callable[[], float] = time.monotonic
-
-    def now(self) -> float:
-        return self.clock()
+class SourceDefaults:
+    """What a data source says when it has nothing to add (shared by live, recorded, replay)."""
 
     def origin(self) -> float | None:
         """Where the first mark goes when samples predate the UI (a recording); None: now."""
@@ -58,6 +51,17 @@ class DataSource:
     @property
     def gone(self) -> str | None:
         return None
+
+
+@dataclass
+class DataSource(SourceDefaults):
+    store: Store
+    root: ProcRoot
+    netns: NetnsTarget | None = None
+    clock: Callable[[], float] = time.monotonic
+
+    def now(self) -> float:
+        return self.clock()
 
 
 @dataclass
@@ -145,7 +149,7 @@ def live_source(root: ProcRoot, netns: NetnsTarget | None, interval: float,
                       cadence=Cadence(hot=interval), budget=Budget(interval, budget) if budget else None)
 
 
-class ReplaySource:
+class ReplaySource(SourceDefaults):
     """A recording played back: the same interface the app reads from a live source."""
 
     def __init__(self, path: Path, speed: float = 1.0, playing: bool = True) -> None:
@@ -175,19 +179,6 @@ class ReplaySource:
 
     def start(self, on_event: Callable[[str, str], None] | None = None) -> None:
         self._wall = time.monotonic()
-
-    def stop(self) -> None:
-        pass
-
-    def cpu_percent(self) -> float | None:
-        return None
-
-    def budget_note(self) -> str:
-        return ""
-
-    @property
-    def gone(self) -> str | None:
-        return None
 
     def tick(self) -> None:
         """Advance the playback by the wall time since the last tick, times the speed."""

@@ -9,8 +9,6 @@ import threading
 import time
 from typing import Any
 
-import pytest
-
 from conftest import Topology, root_only, sh
 
 pytestmark = root_only

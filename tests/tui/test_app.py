@@ -6,8 +6,6 @@ import dataclasses
 import json
 from pathlib import Path
 
-import pytest
-
 from conftest import recorded_store
 from nettop.collectors.views import Mark
 from nettop.tui.app import NettopApp
