@@ -291,6 +291,9 @@ class NettopApp(App[None]):
 
     def action_mark(self) -> None:
         self.mark = Mark.take(self.data.store, self.data.now())
+        recorder = getattr(self.data, "recorder", None)
+        if recorder is not None:  # a recording keeps the operator's marks
+            recorder.mark(self.mark.t)
         self.notify("mark set: deltas count from now", timeout=2)
         self.refresh_panes(force=True)
 

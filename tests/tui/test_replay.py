@@ -79,7 +79,10 @@ async def test_r_records_live_samples_and_stops(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.press("r")
         assert "REC nettop-" in status(app)
+        await pilot.press("m")
         await pilot.press("r")
         assert "REC" not in status(app)
     files = list(tmp_path.glob("nettop-*.ntr"))
-    assert len(files) == 1 and read_recording(files[0]).samples[0].values == [90]
+    assert len(files) == 1
+    recording = read_recording(files[0])
+    assert recording.samples[0].values == [90] and recording.marks == [clock.now]
