@@ -26,6 +26,9 @@ def downsample(xs: Sequence[float], ys: Sequence[float], width: int) -> tuple[li
     return out_x, out_y
 
 
+LINE_COLORS = ("green", "orange", "red")  # low, pressure, high: marks in the order given
+
+
 class Chart(Container):
     """Holds a PlotextPlot, created on the first plot: plotext is imported off the first frame."""
 
@@ -66,8 +69,8 @@ class Chart(Container):
             plt.plot(x, y, marker="braille")
         top = max([*y, *(v for _, v in lines)], default=0.0)
         plt.ylim(0, top * 1.1 if top > 0 else 1.0)  # counts and queues start at 0
-        for label, value in lines:
-            plt.hline(value)
+        for k, (label, value) in enumerate(lines):
+            plt.hline(value, LINE_COLORS[k % len(LINE_COLORS)])
         if lines:
             plt.xlabel("  ".join(f"{label}={value:,.0f}" for label, value in lines))
         plot.refresh()
