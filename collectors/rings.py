@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from typing import Iterable, Sequence
+from typing import Sequence
 
 NAN = math.nan
 
@@ -43,22 +43,20 @@ class Ring:
         if self.count < self.capacity:
             self.count += 1
 
-    def _order(self, last: int) -> Iterable[int]:
-        """Slot numbers of the `last` newest rows, oldest first."""
-        last = min(last, self.count)
-        start = (self.head - last) % self.capacity
-        return ((start + k) % self.capacity for k in range(last))
-
     def rows_since(self, since: float | None) -> int:
         """How many of the newest rows have a timestamp >= since (all if None)."""
         if since is None:
             return self.count
-        n = 0
-        for slot in reversed(list(self._order(self.count))):
-            if self.ts[slot] < since:
-                break
-            n += 1
-        return n
+        # binary search over the rows in time order (newest last): O(log n), nothing copied
+        lo, hi = 0, self.count  # rows [lo, hi) may be older than `since`
+        oldest = self.head - self.count
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.ts[(oldest + mid) % self.capacity] < since:
+                lo = mid + 1
+            else:
+                hi = mid
+        return self.count - lo
 
     def copy_last(self, last: int) -> tuple[array, array]:
         """Timestamps and row-major values of the newest rows, oldest first (a copy)."""

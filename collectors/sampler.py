@@ -158,17 +158,13 @@ class Sampler:
         if came_back and self.on_event:
             self.on_event(src.name, "available again")
 
-    def sample_all(self) -> None:
-        for src in self.all_sources:
-            self.sample_source(src)
-
     def tick(self) -> float:
         """Read whatever is due; return the time of the next due read."""
         now = self.clock()
         for src in self.all_sources:
             if self._due.get(src.name, 0.0) <= now:
                 self.sample_source(src)
-                down = self.store.status(src.name).ok is False
+                down = self.store.is_down(src.name)
                 step = self.cadence.cold if down else self.cadence.of(src.tier)
                 self._due[src.name] = max(self._due.get(src.name, now) + step, now)
         if self._netns_inode is not None and self._due.get("netns", 0.0) <= now:

@@ -198,6 +198,10 @@ class Store:
         with s.lock:
             return SourceStatus(**vars(s.status))
 
+    def is_down(self, source: str) -> bool:
+        """A cheap check for the sampling loop (status() copies)."""
+        return self._get(source).status.ok is False
+
     def version(self, source: str) -> int:
         return self._get(source).version
 

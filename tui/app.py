@@ -208,29 +208,27 @@ class NettopApp(App[None]):
         self._busy_until = started + max(0.0, 3 * cost - self.refresh_interval)
 
     def _status(self) -> None:
+        """What state the display is in comes first (it must show at 80 columns), figures after."""
         store, now = self.data.store, self.data.now()
         where = f"netns {self.data.netns.spec}" if self.data.netns else "host namespace"
+        describe = getattr(self.data, "describe", None)
         if self._replay():
             header = self.data.recording.header  # type: ignore[attr-defined]
             where = f"recording of {header.get('host')}" + (f" netns {header['netns']}" if header.get("netns") else "")
+        recorder = getattr(self.data, "recorder", None)
+        down = [s for s in store.sources() if store.status(s).ok is False]
+        alerts = ["PAUSED" if self.paused else "",
+                  f"GONE: {self.data.gone}" if self.data.gone else "",
+                  f"REC {recorder.path.name} ({recorder.samples} samples)" if recorder is not None else "",
+                  f"{len(down)} down: {', '.join(down)}" if down and not self.data.gone else ""]
         hz = sampling_rate(store, now)
         cpu = self.data.cpu_percent()
-        down = [f"{s}: {store.status(s).error}" for s in store.sources() if store.status(s).ok is False]
-        parts = [where, (f"sampling {hz:.0f} Hz {self.data.budget_note()}".rstrip() if hz else "sampling -"),
-                 f"nettop CPU {cpu:.1f}%" if cpu is not None else "",
-                 f"refresh {self.refresh_interval:g}s", "PAUSED" if self.paused else "",
-                 f"mark {now - self.mark.t:.0f}s ago"]
-        describe = getattr(self.data, "describe", None)
-        if describe is not None:
-            parts[1] = describe()
-        recorder = getattr(self.data, "recorder", None)
-        if recorder is not None:
-            parts.append(f"REC {recorder.path.name} ({recorder.samples} samples)")
-        if self.data.gone:
-            parts.append(f"GONE: {self.data.gone}")
-        elif down:
-            parts.append(f"{len(down)} source(s) down: " + "; ".join(down[:2]))
-        self.query_one("#status", Static).update("  |  ".join(p for p in parts if p))
+        figures = [describe() if describe is not None else
+                   (f"sampling {hz:.0f} Hz {self.data.budget_note()}".rstrip() if hz else "sampling -"),
+                   f"nettop CPU {cpu:.1f}%" if cpu is not None else "",
+                   f"refresh {self.refresh_interval:g}s", f"mark {now - self.mark.t:.0f}s ago",
+                   f"{down[0]}: {store.status(down[0]).error}" if down else ""]
+        self.query_one("#status", Static).update("  |  ".join(p for p in [where, *alerts, *figures] if p))
 
     # --- actions -------------------------------------------------------------------------
 

@@ -154,6 +154,15 @@ def cmd_netns(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cannot_write(path: Path, exc: OSError) -> int:
+    """Say why an output file was not written; exit status 1."""
+    if isinstance(exc, FileExistsError):
+        print(f"nettop: {path} exists; use --force to replace it", file=sys.stderr)
+    else:
+        print(f"nettop: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+    return 1
+
+
 class UsageError(Exception):
     """A bad option value: printed as `nettop: ...`, exit 2."""
 
@@ -177,9 +186,8 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
     where = _where(args)
     out_path = None if args.output == "-" else Path(args.output)
-    if out_path is not None and out_path.exists() and not args.force:
-        print(f"nettop: {out_path} exists; use --force to replace it", file=sys.stderr)
-        return 1
+    if out_path is not None and out_path.exists() and not args.force:  # before sampling, not after
+        return _cannot_write(out_path, FileExistsError(out_path))
     root, target = where
     if args.recording is not None:
         snap_or_error = snapshot_from_recording(args.recording, args.at)
@@ -194,12 +202,8 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         return 0
     try:
         write_atomic(out_path, (text + "\n").encode(), force=args.force)
-    except FileExistsError:
-        print(f"nettop: {out_path} exists; use --force to replace it", file=sys.stderr)
-        return 1
     except OSError as exc:
-        print(f"nettop: cannot write {out_path}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        return _cannot_write(out_path, exc)
     print(f"nettop: wrote {out_path}", file=sys.stderr)
     return 0
 
@@ -265,12 +269,8 @@ def cmd_record(args: argparse.Namespace) -> int:
     recorder = Recorder(args.output, make_header(target.spec if target else None, args.interval), args.force)
     try:
         recorder.open()
-    except FileExistsError:
-        print(f"nettop: {args.output} exists; use --force to replace it", file=sys.stderr)
-        return 1
     except OSError as exc:
-        print(f"nettop: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        return _cannot_write(args.output, exc)
     sampler = budgeted_sampler(args, root, target, Store(short_capacity=64, long_seconds=4), recorder=recorder)
     signal.signal(signal.SIGTERM, lambda *_: sampler._stop.set())
     print(f"nettop: recording to {args.output}" + (f" for {args.duration:g} s" if args.duration else

@@ -166,3 +166,12 @@ def test_second_ring_reshape_into_a_smaller_ring_keeps_the_newest() -> None:
     store.record("s", 10.0, ("a", "b"), [10, 1])
     columns, ts, last = store.seconds("s")  # type: ignore[misc]
     assert columns == ("a", "b") and list(ts)[-3:] == [7.0, 8.0, 9.0]
+
+
+def test_rows_since_across_the_wrap_point() -> None:
+    ring = Ring(("a",), capacity=5)
+    for t in range(8):  # slots wrap: rows 3..7 remain
+        ring.append(float(t), [t])
+    assert [ring.rows_since(s) for s in (None, 0.0, 3.0, 3.5, 6.0, 7.0, 7.5)] == [5, 5, 5, 4, 2, 1, 0]
+    empty = Ring(("a",), capacity=3)
+    assert empty.rows_since(0.0) == 0

@@ -206,7 +206,7 @@ async def test_a_source_down_shows_in_the_status_line(tmp_path: Path) -> None:
     async with app.run_test(size=(100, 30)):
         app.data.store.mark_unavailable("snmp6", 1003.0, "absent: /proc/net/snmp6")
         app.refresh_panes(force=True)
-        assert "snmp6: absent" in str(app.query_one("#status").render())
+        assert "1 down: snmp6" in str(app.query_one("#status").render())
 
 
 async def test_overview_lists_findings_by_severity_and_enter_opens_their_note(tmp_path: Path) -> None:
