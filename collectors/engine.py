@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
+from .findings import Finding
+from .keys import NETSTAT
 from .netns import NetnsTarget
 from .procfs import ProcRoot
-from .sampler import Cadence, Sampler
-from .findings import Finding
+from .sampler import Sampler
 from .snapshot import build_snapshot, run_findings
+from .sources import Cadence
 from .store import Store
 
-HOT_PROBE = "netstat"
+HOT_PROBE = NETSTAT
 
 
 def store_for(duration: float, interval: float, margin: int = 8) -> Store:
@@ -27,7 +30,7 @@ def observed_span(store: Store, since: float) -> float:
     window = store.window(HOT_PROBE, since)
     if window is None or len(window) < 2:
         return 0.0
-    return window.ts[-1] - window.ts[0]
+    return float(window.ts[-1] - window.ts[0])
 
 
 def sample_for(root: ProcRoot, duration: float, interval: float, netns: NetnsTarget | None = None,

@@ -22,3 +22,8 @@ class ParseError(ValueError):
 
 class SourceUnavailable(OSError):
     """A source cannot be read at all (absent file, no permission, feature missing)."""
+
+
+class SourceNotApplicable(SourceUnavailable):
+    """A source that cannot exist here (a module not loaded, IPv6 off, BQL seen from a
+    child namespace): listed once with its reason, never counted as down."""

@@ -8,6 +8,13 @@ The kernel prints `%6s:%8llu ...`, so a name of 6+ characters has no space
 before the colon and a long counter none after it. Names cannot contain ':' or
 '/' (dev_valid_name), but may hold '.', '-', '@'-free punctuation and non-ASCII
 bytes, which are decoded as UTF-8 with backslash escapes for invalid bytes.
+
+Columns get the names of `struct rtnl_link_stats64`, which netlink's link stats
+use, so every view reads one set of names whichever source is up. Some /proc
+columns are sums (net/core/net-procfs.c, dev_seq_printf_stats): `drop` is
+rx_dropped + rx_missed_errors, `frame` is length + over + crc + frame errors,
+`carrier` is carrier + aborted + window + heartbeat errors; they keep the name
+of their main part here and the notes say what they add up.
 """
 
 from __future__ import annotations
@@ -20,17 +27,27 @@ from .text import as_bytes, parse_ints
 
 DEFAULT_RX = ("bytes", "packets", "errs", "drop", "fifo", "frame", "compressed", "multicast")
 DEFAULT_TX = ("bytes", "packets", "errs", "drop", "fifo", "colls", "carrier", "compressed")
+# /proc/net/dev header word -> rtnl_link_stats64 field, per direction
+RX_NAMES = {"bytes": "rx_bytes", "packets": "rx_packets", "errs": "rx_errors", "drop": "rx_dropped",
+            "fifo": "rx_fifo_errors", "frame": "rx_frame_errors", "compressed": "rx_compressed",
+            "multicast": "multicast"}
+TX_NAMES = {"bytes": "tx_bytes", "packets": "tx_packets", "errs": "tx_errors", "drop": "tx_dropped",
+            "fifo": "tx_fifo_errors", "colls": "collisions", "carrier": "tx_carrier_errors",
+            "compressed": "tx_compressed"}
+# what recordings made before the rename call them
+LEGACY_NAMES = {f"rx_{k}": v for k, v in RX_NAMES.items()} | {f"tx_{k}": v for k, v in TX_NAMES.items()}
 
 
 @lru_cache(maxsize=16)
 def _columns(header: bytes) -> tuple[str, ...]:
     """Field names from the second header line, `rx_`/`tx_` prefixed."""
     parts = header.split(b"|")
-    if len(parts) != 3:
-        return tuple(f"rx_{c}" for c in DEFAULT_RX) + tuple(f"tx_{c}" for c in DEFAULT_TX)
-    rx = [t.decode("ascii", "replace") for t in parts[1].split()]
-    tx = [t.decode("ascii", "replace") for t in parts[2].split()]
-    return tuple(f"rx_{c}" for c in rx) + tuple(f"tx_{c}" for c in tx)
+    if len(parts) == 3:
+        rx = [t.decode("ascii", "replace") for t in parts[1].split()]
+        tx = [t.decode("ascii", "replace") for t in parts[2].split()]
+    else:
+        rx, tx = list(DEFAULT_RX), list(DEFAULT_TX)
+    return (tuple(RX_NAMES.get(c, f"rx_{c}") for c in rx) + tuple(TX_NAMES.get(c, f"tx_{c}") for c in tx))
 
 
 def _split_lines(data: bytes | str, path: str) -> tuple[tuple[str, ...], list[tuple[int, bytes]]]:
@@ -46,12 +63,12 @@ def _split_lines(data: bytes | str, path: str) -> tuple[tuple[str, ...], list[tu
 
 
 def parse_netdev(data: bytes | str, path: str = "dev") -> dict[str, dict[str, int]]:
-    """`{"eth0": {"rx_bytes": ..., "tx_carrier": ...}}`"""
+    """`{"eth0": {"rx_bytes": ..., "tx_carrier_errors": ...}}`"""
     columns, rows = _split_lines(data, path)
     out: dict[str, dict[str, int]] = {}
     for no, line in rows:
         name, values = _parse_row(no, line, len(columns), path)
-        out[name] = dict(zip(columns, values))
+        out[name] = dict(zip(columns, values, strict=False))
     return out
 
 

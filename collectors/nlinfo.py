@@ -33,6 +33,29 @@ class Link:
     details: dict[str, Any] = field(default_factory=dict)  # vlan id, vni, mode ...
 
 
+@dataclass(frozen=True)
+class Address:
+    ifindex: int
+    address: str
+    prefixlen: int
+
+
+@dataclass(frozen=True)
+class Route:
+    dst: str  # "0.0.0.0" for the default route
+    dst_len: int
+    gateway: str | None
+    oif: int | None
+
+
+@dataclass
+class Routing:
+    """IPv4 addresses and main-table routes, for the multi-NIC rules."""
+
+    addresses: list[Address]
+    routes: list[Route]
+
+
 def _info_details(kind: str | None, data: Any) -> dict[str, Any]:
     if data is None or not hasattr(data, "get_attr"):
         return {}

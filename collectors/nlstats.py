@@ -74,6 +74,7 @@ class TcStats:
     handle: int
     parent: int
     kind: str = ""
+    dev: str = ""  # the device's name when it was read (the columns are named after it)
     bytes: int = 0
     packets: int = 0
     drops: int = 0
@@ -82,6 +83,7 @@ class TcStats:
     backlog_bytes: int = 0
     backlog_packets: int = 0
     xstats: dict[str, int] = field(default_factory=dict)
+    options: dict[str, int] = field(default_factory=dict)  # htb class rate, ceil, quantum (bytes/s)
 
     def values(self) -> tuple[int, ...]:
         """In TC_COUNTERS + TC_GAUGES order."""
@@ -136,11 +138,11 @@ def _decode_stats2(msg: bytes, off: int, end: int, rec: TcStats) -> None:
 def decode_xstats(kind: str, xstats: bytes) -> dict[str, int]:
     """Kind-specific extra stats (TCA_XSTATS) of the qdiscs and classes we know."""
     if kind == "htb" and len(xstats) == HTB_XSTATS.size:
-        return dict(zip(("lends", "borrows", "giants", "tokens", "ctokens"), HTB_XSTATS.unpack(xstats)))
+        return dict(zip(("lends", "borrows", "giants", "tokens", "ctokens"), HTB_XSTATS.unpack(xstats), strict=False))
     if kind == "fq_codel" and len(xstats) >= FQ_CODEL_XSTATS.size:
         words = FQ_CODEL_XSTATS.unpack_from(xstats)
         if words[0] == 0:  # TCA_FQ_CODEL_XSTATS_QDISC; class stats have another layout
-            return dict(zip(FQ_CODEL_QD_FIELDS, words[1:]))
+            return dict(zip(FQ_CODEL_QD_FIELDS, words[1:], strict=False))
     return {}
 
 

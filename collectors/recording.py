@@ -8,29 +8,27 @@ File layout (docs/recording.md):
 The first chunk holds the header record; every later chunk about a second of
 samples. A recorder killed with SIGKILL leaves a file readable up to its last
 complete chunk; a damaged chunk is skipped. Nothing is ever unpickled or evaluated:
-records are JSON and details are rebuilt field by field.
+details go through their key's codec (keys.py), which validates every field.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import struct
 import threading
 import time
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO
 
-from .nlinfo import Link
-from .nlsources import Address, Route, Routing
-from .nlstats import DiagSocket, TcStats
-from .sources import SYSCTL_SOURCE
-from .sysctl import SysctlReading
+from . import recording_v1
+from .keys import CodecError, Key, by_name
 
-FORMAT = "nettop.recording/1"
+FORMAT = "nettop.recording/2"
+READABLE = (FORMAT, recording_v1.FORMAT)
 FILE_MAGIC = b"NETTOPREC\n"
 CHUNK_MAGIC = b"NTRC"
 CHUNK_HEAD = struct.Struct("=4sII")
@@ -41,51 +39,6 @@ DETAIL_EVERY = 1.0  # structured details are kept once a second; the columns at 
 
 class RecordingError(ValueError):
     """Not a recording, or one of a format version this nettop does not read."""
-
-
-# --- details: to and from JSON, per source --------------------------------------------------
-
-
-def _encode_detail(source: str, detail: Any) -> Any:
-    if detail is None:
-        return None
-    if source == "protocols":
-        return detail.decode("utf-8", "backslashreplace") if isinstance(detail, bytes) else detail
-    if source == SYSCTL_SOURCE:
-        return {"values": detail.values, "absent": detail.absent, "from_host": sorted(detail.from_host)}
-    if source == "links":
-        return [dataclasses.asdict(link) for link in detail.values()]
-    if source in ("qdiscs", "listeners"):
-        return [dataclasses.asdict(r) for r in detail]
-    if source == "classes":
-        records, options = detail
-        return {"records": [dataclasses.asdict(r) for r in records],
-                "options": [[i, h, o] for (i, h), o in options.items()]}
-    if source == "routing":
-        return dataclasses.asdict(detail)
-    if source in ("tcp_states", "bql"):
-        return detail
-    return None  # procfs text of hot sources: the columns carry it
-
-
-def _decode_detail(source: str, obj: Any) -> Any:
-    if obj is None:
-        return None
-    if source == "protocols":
-        return obj.encode("utf-8", "surrogateescape")
-    if source == SYSCTL_SOURCE:
-        return SysctlReading(dict(obj["values"]), dict(obj["absent"]), set(obj.get("from_host", [])))
-    if source == "links":
-        return {d["index"]: Link(**d) for d in obj}
-    if source == "qdiscs":
-        return [TcStats(**d) for d in obj]
-    if source == "listeners":
-        return [DiagSocket(**d) for d in obj]
-    if source == "classes":
-        return ([TcStats(**d) for d in obj["records"]], {(i, h): o for i, h, o in obj["options"]})
-    if source == "routing":
-        return Routing([Address(**a) for a in obj["addresses"]], [Route(**r) for r in obj["routes"]])
-    return obj
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -120,22 +73,21 @@ class Recorder:
         self._sync()
         self._last_flush = self.clock()
 
-    def sample(self, source: str, t: float, names: tuple[str, ...], values: list[int], detail: Any) -> None:
+    def sample(self, key: Key[Any], t: float, names: tuple[str, ...], values: list[int], detail: object) -> None:
+        source = key.name
         record: dict[str, Any] = {"s": source, "t": round(t, 6), "v": values}
         if self._names.get(source) != names:
             self._names[source] = names
             record["n"] = list(names)
             self._detail_at.pop(source, None)  # the structure changed: keep its detail now
-        if t - self._detail_at.get(source, float("-inf")) >= DETAIL_EVERY:
-            encoded = _encode_detail(source, detail)
-            if encoded is not None:
-                record["d"] = encoded
-                self._detail_at[source] = t
+        if detail is not None and key.has_detail and t - self._detail_at.get(source, float("-inf")) >= DETAIL_EVERY:
+            record["d"] = key.encode(detail)
+            self._detail_at[source] = t
         self._add(record)
         self.samples += 1
 
-    def down(self, source: str, t: float, reason: str) -> None:
-        self._add({"k": "down", "s": source, "t": round(t, 6), "e": reason})
+    def down(self, key: Key[Any], t: float, reason: str, applicable: bool = True) -> None:
+        self._add({"k": "down", "s": key.name, "t": round(t, 6), "e": reason, "na": not applicable})
 
     def mark(self, t: float) -> None:
         self._add({"k": "mark", "t": round(t, 6)})
@@ -174,7 +126,7 @@ class Recorder:
 
 @dataclass
 class Sample:
-    source: str
+    key: Key[Any]
     t: float
     names: tuple[str, ...]
     values: list[int]
@@ -183,10 +135,18 @@ class Sample:
 
 
 @dataclass
+class Down:
+    t: float
+    key: Key[Any]
+    reason: str
+    applicable: bool = True
+
+
+@dataclass
 class Recording:
     header: dict[str, Any]
     samples: list[Sample]
-    downs: list[tuple[float, str, str]]
+    downs: list[Down]
     marks: list[float]
     warnings: list[str]
 
@@ -225,21 +185,77 @@ def _chunks(data: bytes, warnings: list[str]) -> Iterator[bytes]:
         off = nxt
 
 
+@dataclass
+class _Reader:
+    path: Path
+    header: dict[str, Any] | None = None
+    samples: list[Sample] = field(default_factory=list)
+    downs: list[Down] = field(default_factory=list)
+    marks: list[float] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    unknown: set[str] = field(default_factory=set)
+
+    @property
+    def legacy(self) -> bool:
+        return self.header is not None and self.header.get("format") == recording_v1.FORMAT
+
+    def record(self, rec: dict[str, Any]) -> None:
+        kind = rec.get("k")
+        if kind == "header":
+            if rec.get("format") not in READABLE:
+                raise RecordingError(f"{self.path}: format {rec.get('format')!r}, this nettop reads "
+                                     + " and ".join(READABLE))
+            self.header = rec
+        elif kind == "down":
+            key = self._key(rec["s"])
+            if key is not None:
+                self.downs.append(Down(rec["t"], key, rec["e"], not rec.get("na", False)))
+        elif kind == "mark":
+            self.marks.append(rec["t"])
+        elif "s" in rec:
+            self.sample(rec)
+
+    def _key(self, name: str) -> Key[Any] | None:
+        key = by_name(name)
+        if key is None and name not in self.unknown:
+            self.unknown.add(name)
+            self.warnings.append(f"samples of an unknown source {name!r} skipped")
+        return key
+
+    def sample(self, rec: dict[str, Any]) -> None:
+        key = self._key(rec["s"])
+        if key is None:
+            return
+        if "n" in rec:
+            names = tuple(rec["n"])
+            self.names[key.name] = recording_v1.columns(key, names) if self.legacy else names
+        if key.name not in self.names:
+            self.warnings.append(f"sample of {key.name} without its column names skipped")
+            return
+        detail = self.detail(key, rec["d"]) if "d" in rec else None
+        self.samples.append(Sample(key, rec["t"], self.names[key.name], rec["v"], detail, "d" in rec))
+
+    def detail(self, key: Key[Any], obj: Any) -> Any:
+        if not key.has_detail or obj is None:
+            return None
+        try:
+            return recording_v1.detail(key, obj) if self.legacy else key.decode(obj)
+        except CodecError as exc:
+            self.warnings.append(f"detail skipped: {exc}")
+            return None
+
+
 def read_recording(path: Path) -> Recording:
     data = path.read_bytes()
     if not data.startswith(FILE_MAGIC):
         raise RecordingError(f"{path}: not a nettop recording")
-    warnings: list[str] = []
-    header: dict[str, Any] | None = None
-    samples: list[Sample] = []
-    downs: list[tuple[float, str, str]] = []
-    marks: list[float] = []
-    names: dict[str, tuple[str, ...]] = {}
-    for body in _chunks(data, warnings):
+    reader = _Reader(path)
+    for body in _chunks(data, reader.warnings):
         try:
             lines = zlib.decompress(body).decode().split("\n")
         except (zlib.error, UnicodeDecodeError):
-            warnings.append("undecodable chunk skipped")
+            reader.warnings.append("undecodable chunk skipped")
             continue
         for line in lines:
             if not line:
@@ -247,29 +263,13 @@ def read_recording(path: Path) -> Recording:
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError:
-                warnings.append("undecodable record skipped")
+                reader.warnings.append("undecodable record skipped")
                 continue
-            kind = rec.get("k")
-            if kind == "header":
-                if rec.get("format") != FORMAT:
-                    raise RecordingError(f"{path}: format {rec.get('format')!r}, this nettop reads {FORMAT}")
-                header = rec
-            elif kind == "down":
-                downs.append((rec["t"], rec["s"], rec["e"]))
-            elif kind == "mark":
-                marks.append(rec["t"])
-            elif "s" in rec:
-                if "n" in rec:
-                    names[rec["s"]] = tuple(rec["n"])
-                if rec["s"] not in names:
-                    warnings.append(f"sample of {rec['s']} without its column names skipped")
-                    continue
-                samples.append(Sample(rec["s"], rec["t"], names[rec["s"]], rec["v"],
-                                      _decode_detail(rec["s"], rec.get("d")), "d" in rec))
-    if header is None:
+            reader.record(rec)
+    if reader.header is None:
         raise RecordingError(f"{path}: the header chunk is missing or damaged")
-    samples.sort(key=lambda s: s.t)
-    return Recording(header, samples, downs, marks, warnings)
+    reader.samples.sort(key=lambda s: s.t)
+    return Recording(reader.header, reader.samples, reader.downs, reader.marks, reader.warnings)
 
 
 def make_header(netns_spec: str | None, interval: float) -> dict[str, Any]:

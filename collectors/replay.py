@@ -25,7 +25,7 @@ def store_for_recording(rec: Recording, short_capacity: int = 6000) -> Store:
     store = Store(short_capacity=short_capacity, long_seconds=max(60, int(rec.end - rec.start) + 60),
                   max_ring_bytes=8 << 20)
     for src in default_sources(ProcRoot()):  # nothing is opened: only their declarations are used
-        store.declare(src.name, src.is_gauge, src.bits)
+        store.declare(src.key, src.is_gauge, src.bits)
     return store
 
 
@@ -36,14 +36,14 @@ class Player:
     position: float = field(init=False)
     _next: int = field(init=False, default=0)
     _times: list[float] = field(init=False)
-    _details: dict[str, object] = field(init=False, default_factory=dict)
+    _details: dict[str, object] = field(init=False, default_factory=dict)  # newest detail by source
 
     def __post_init__(self) -> None:
         self._times = [s.t for s in self.recording.samples]
         self.rewind()
 
     @classmethod
-    def open(cls, path: Path) -> "Player":
+    def open(cls, path: Path) -> Player:
         return cls(read_recording(path))
 
     def rewind(self) -> None:
@@ -72,9 +72,9 @@ class Player:
         downs = self.recording.downs
         for s in self.recording.samples[self._next:end]:
             if s.has_detail:
-                self._details[s.source] = s.detail
-            self.store.record(s.source, s.t, s.names, s.values, self._details.get(s.source))
-        for when, source, reason in downs:
-            if self.position < when <= t:
-                self.store.mark_unavailable(source, when, reason)
+                self._details[s.key.name] = s.detail
+            self.store.record(s.key, s.t, s.names, s.values, self._details.get(s.key.name))
+        for down in downs:
+            if self.position < down.t <= t:
+                self.store.mark_unavailable(down.key, down.t, down.reason, down.applicable)
         self._next = max(self._next, end)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import math
 from array import array
-from typing import Sequence
+from collections.abc import Sequence
 
 NAN = math.nan
 
 
-def _nan_array(size: int) -> array:
+def _nan_array(size: int) -> array[float]:
     return array("d", [NAN]) * size
 
 
@@ -34,7 +34,7 @@ class Ring:
         self.head = 0  # next slot to write
         self.count = 0
 
-    def append(self, t: float, values: Sequence[float] | array) -> None:
+    def append(self, t: float, values: Sequence[float] | array[float]) -> None:
         w = self.width
         i = self.head
         self.ts[i] = t
@@ -58,7 +58,7 @@ class Ring:
                 hi = mid
         return self.count - lo
 
-    def copy_last(self, last: int) -> tuple[array, array]:
+    def copy_last(self, last: int) -> tuple[array[float], array[float]]:
         """Timestamps and row-major values of the newest rows, oldest first (a copy)."""
         last = min(last, self.count)
         w = self.width
@@ -69,7 +69,7 @@ class Ring:
         wrap = end - self.capacity
         return (self.ts[start:] + self.ts[:wrap], self.buf[start * w:] + self.buf[:wrap * w])
 
-    def reshaped(self, columns: tuple[str, ...], capacity: int | None = None) -> "Ring":
+    def reshaped(self, columns: tuple[str, ...], capacity: int | None = None) -> Ring:
         """A ring with other columns holding this one's history where names match."""
         ring = Ring(columns, capacity or self.capacity)
         ts, data = self.copy_last(self.count)
@@ -92,32 +92,85 @@ class SecondRing:
         self.gauge_cols = [j for j, c in enumerate(columns) if c in gauges]
         self.capacity = capacity
         self.ts = array("d", bytes(8 * capacity))
+        self.tlast = array("d", bytes(8 * capacity))  # time of the last sample of each second
         self.last = _nan_array(capacity * self.width)
         self.min = _nan_array(capacity * len(self.gauge_cols))
         self.max = _nan_array(capacity * len(self.gauge_cols))
         self.head = 0
         self.count = 0
+        self._last: array[float] | None = None  # the second being filled
+        self._tlast = 0.0
+        self._min = _nan_array(len(self.gauge_cols))
+        self._max = _nan_array(len(self.gauge_cols))
 
-    def add_second(self, second: float, rows: array) -> None:
-        """Fold the rows (row-major, this ring's width) of one second into a slot."""
+    def fold(self, rows: array[float], tlast: float) -> None:
+        """Take rows (row-major, this ring's width) of the second being filled. A second may
+        come in several parts when the full-rate ring is shorter than a second's samples."""
         w = self.width
         n_rows = len(rows) // w if w else 0
         if n_rows == 0:
             return
-        i = self.head
-        self.ts[i] = second
-        self.last[i * w:(i + 1) * w] = rows[(n_rows - 1) * w:n_rows * w]
-        g = len(self.gauge_cols)
+        self._tlast = tlast
+        self._last = rows[(n_rows - 1) * w:n_rows * w]
         for k, j in enumerate(self.gauge_cols):
             col = [v for v in rows[j::w] if v == v]
-            self.min[i * g + k] = min(col) if col else NAN
-            self.max[i * g + k] = max(col) if col else NAN
+            if col:
+                low, high = min(col), max(col)
+                self._min[k] = low if self._min[k] != self._min[k] else min(low, self._min[k])
+                self._max[k] = high if self._max[k] != self._max[k] else max(high, self._max[k])
+
+    def commit(self, second: float) -> None:
+        """Close the second being filled into the next slot."""
+        if self._last is None:
+            return
+        i, w, g = self.head, self.width, len(self.gauge_cols)
+        self.ts[i] = second
+        self.tlast[i] = self._tlast
+        self.last[i * w:(i + 1) * w] = self._last
+        self.min[i * g:(i + 1) * g] = self._min
+        self.max[i * g:(i + 1) * g] = self._max
         self.head = (i + 1) % self.capacity
         if self.count < self.capacity:
             self.count += 1
+        self._clear_pending()
+
+    def _clear_pending(self) -> None:
+        self._last = None
+        self._tlast = 0.0
+        self._min = _nan_array(len(self.gauge_cols))
+        self._max = _nan_array(len(self.gauge_cols))
+
+    def add_second(self, second: float, rows: array[float], tlast: float) -> None:
+        """Fold the rows of one whole second into a slot."""
+        self.fold(rows, tlast)
+        self.commit(second)
+
+    def _order(self) -> list[int]:
+        start = (self.head - self.count) % self.capacity
+        return [(start + k) % self.capacity for k in range(self.count)]
+
+    def prepend_older(self, since: float, ts: array[float],
+                      data: array[float]) -> tuple[array[float], array[float]]:
+        """Seconds older than the first full-rate row (and not before `since`) put in front
+        of it: last values for counters, the second's highest value for gauges."""
+        oldest = ts[0] if len(ts) else math.inf
+        picked = [i for i in self._order() if since <= self.tlast[i] < oldest]
+        if not picked:
+            return ts, data
+        w, g = self.width, len(self.gauge_cols)
+        out_ts = array("d", (self.tlast[i] for i in picked))
+        out = array("d")
+        for i in picked:
+            row = self.last[i * w:(i + 1) * w]
+            for k, j in enumerate(self.gauge_cols):
+                top = self.max[i * g + k]
+                if top == top:
+                    row[j] = top
+            out.extend(row)
+        return out_ts + ts, out + data
 
     def reshaped(self, columns: tuple[str, ...], gauges: frozenset[str],
-                 capacity: int | None = None) -> "SecondRing":
+                 capacity: int | None = None) -> SecondRing:
         ring = SecondRing(columns, gauges, capacity or self.capacity)
         new_index = {c: i for i, c in enumerate(columns)}
         moves = [(new_index[c], j) for j, c in enumerate(self.columns) if c in new_index]
@@ -131,6 +184,7 @@ class SecondRing:
             src = (start + k) % self.capacity
             dst = k
             ring.ts[dst] = self.ts[src]
+            ring.tlast[dst] = self.tlast[src]
             for nj, oj in moves:
                 ring.last[dst * nw + nj] = self.last[src * w + oj]
             for nk, ok in gauge_moves:

@@ -12,17 +12,17 @@ import ctypes
 import dataclasses
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Protocol
 
 from . import netns as netns_mod
 from .budget import Budget
-from .errors import ParseError, SourceUnavailable
-from .netstat import Flat
-from .procfs import ProcFile, ProcRoot
-from .sources import SYSCTL_SOURCE, Cadence, Source, Tier, proc_sources
+from .errors import ParseError, SourceNotApplicable, SourceUnavailable
+from .keys import Key
+from .procfs import ProcRoot
+from .sources import Cadence, NotApplicableSource, Source, SysctlSource, Tier, proc_sources
 from .store import Store
-from .sysctl import open_global_knobs, read_sysctls
 
 PR_SET_NAME = 15
 
@@ -36,53 +36,12 @@ def _name_thread(name: bytes) -> None:
         pass
 
 
-class SysctlSource:
-    """Cold: the audited knobs, as strings; no numeric history."""
+class SampleSink(Protocol):
+    """Takes every sample as it comes (a recorder)."""
 
-    name = SYSCTL_SOURCE
-    tier = Tier.COLD
-    bits = None
+    def sample(self, key: Key[Any], t: float, names: tuple[str, ...], values: list[int], detail: object) -> None: ...
 
-    def __init__(self, root: ProcRoot) -> None:
-        self.root = root
-        self.host_files: dict[str, ProcFile] = {}
-
-    def before_netns(self) -> None:
-        """Called in the sampler thread before it enters another namespace."""
-        self.host_files = open_global_knobs(self.root)
-
-    def is_gauge(self, column: str) -> bool:
-        return True
-
-    def read(self) -> tuple[Flat, Any]:
-        if self.root.pid is not None:
-            raise SourceUnavailable(0, "sysctls describe the reader's own namespace: "
-                                       "use --netns to read another namespace's")
-        return ((), []), read_sysctls(self.root, host_files=self.host_files)
-
-    def close(self) -> None:
-        for f in self.host_files.values():
-            f.close()
-        self.host_files = {}
-
-
-class UnavailableSource:
-    """A source that cannot work in this configuration, with the reason it says."""
-
-    tier = Tier.COLD
-    bits = None
-
-    def __init__(self, name: str, reason: str) -> None:
-        self.name, self.reason = name, reason
-
-    def is_gauge(self, column: str) -> bool:
-        return False
-
-    def read(self) -> tuple[Flat, Any]:
-        raise SourceUnavailable(0, self.reason)
-
-    def close(self) -> None:
-        pass
+    def down(self, key: Key[Any], t: float, reason: str, applicable: bool) -> None: ...
 
 
 def default_sources(root: ProcRoot, netns: netns_mod.NetnsTarget | None = None) -> list[Source]:
@@ -90,15 +49,11 @@ def default_sources(root: ProcRoot, netns: netns_mod.NetnsTarget | None = None) 
     from .nlsources import netlink_sources
 
     sources: list[Source] = [*proc_sources(root), SysctlSource(root)]
-    if root.live:
-        bql_reason = ("BQL lives in sysfs, which shows the host's devices, not those of "
-                      f"namespace {netns.spec}" if netns is not None else None)
-        sources += netlink_sources(root.sys, bql_reason)
-    else:
+    net = netlink_sources(root.sys, netns)
+    if not root.live:
         reason = f"netlink describes the running kernel, not the files under {root.proc}"
-        sources += [UnavailableSource(n, reason)
-                    for n in ("links", "link_stats", "qdiscs", "classes", "listeners", "tcp_states", "routing", "bql")]
-    return sources
+        net = [NotApplicableSource(src, reason) for src in net]
+    return sources + net
 
 
 @dataclass
@@ -107,11 +62,11 @@ class Sampler:
     store: Store
     cadence: Cadence = field(default_factory=Cadence)
     clock: Callable[[], float] = time.monotonic
-    on_event: Callable[[str, str], None] | None = None  # (source, message) on up/down changes
+    on_event: Callable[[str, str], None] | None = None  # (source name, message) on up/down changes
     netns: netns_mod.NetnsTarget | None = None
     sources: list[Source] | None = None
     budget: Budget | None = None  # CPU budget of the hot tier; None: sample at the cadence asked
-    recorder: Any = None  # a recording.Recorder taking every sample as it comes
+    recorder: SampleSink | None = None
 
     def __post_init__(self) -> None:
         if self.netns is not None and self.root.pid is None:
@@ -119,7 +74,7 @@ class Sampler:
         if self.sources is None:
             self.sources = default_sources(self.root, self.netns)
         for src in self.sources:
-            self.store.declare(src.name, src.is_gauge, src.bits)
+            self.store.declare(src.key, src.is_gauge, src.bits)
         self._due: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -134,39 +89,42 @@ class Sampler:
 
     # --- one pass ----------------------------------------------------------------
 
-    def _down(self, name: str, reason: str) -> None:
+    def _down(self, key: Key[Any], reason: str, applicable: bool = True) -> None:
         t = self.clock()
-        if self.store.mark_unavailable(name, t, reason):
+        if self.store.mark_unavailable(key, t, reason, applicable):
             if self.recorder is not None:
-                self.recorder.down(name, t, reason)
-            if self.on_event:
-                self.on_event(name, f"unavailable: {reason}")
+                self.recorder.down(key, t, reason, applicable)
+            if self.on_event and applicable:
+                self.on_event(key.name, f"unavailable: {reason}")
 
     def sample_source(self, src: Source) -> None:
         t = self.clock()
         try:
             (names, values), detail = src.read()
+        except SourceNotApplicable as exc:
+            self._down(src.key, str(exc.strerror or exc), applicable=False)
+            return
         except SourceUnavailable as exc:
-            self._down(src.name, str(exc.strerror or exc))
+            self._down(src.key, str(exc.strerror or exc))
             return
         except ParseError as exc:
-            self.store.parse_error(src.name, str(exc))
+            self.store.parse_error(src.key, str(exc))
             return
-        came_back = self.store.record(src.name, t, names, values, detail)
+        came_back = self.store.record(src.key, t, names, values, detail)
         if self.recorder is not None:
-            self.recorder.sample(src.name, t, names, values, detail)
+            self.recorder.sample(src.key, t, names, values, detail)
         if came_back and self.on_event:
-            self.on_event(src.name, "available again")
+            self.on_event(src.key.name, "available again")
 
     def tick(self) -> float:
         """Read whatever is due; return the time of the next due read."""
         now = self.clock()
         for src in self.all_sources:
-            if self._due.get(src.name, 0.0) <= now:
+            name = src.key.name
+            if self._due.get(name, 0.0) <= now:
                 self.sample_source(src)
-                down = self.store.is_down(src.name)
-                step = self.cadence.cold if down else self.cadence.of(src.tier)
-                self._due[src.name] = max(self._due.get(src.name, now) + step, now)
+                step = self.cadence.cold if self.store.is_unavailable(src.key) else self.cadence.of(src.tier)
+                self._due[name] = max(self._due.get(name, now) + step, now)
         if self._netns_inode is not None and self._due.get("netns", 0.0) <= now:
             self._check_netns()
             self._due["netns"] = now + self.cadence.of(Tier.WARM)
@@ -179,8 +137,7 @@ class Sampler:
         if self.netns is None:
             return
         for src in self.all_sources:
-            if isinstance(src, SysctlSource):
-                src.before_netns()
+            src.before_netns()
         netns_mod.enter(self.netns)
         self._netns_inode = self.netns.inode()
 
@@ -191,7 +148,7 @@ class Sampler:
             return
         self.gone = reason
         for src in self.all_sources:
-            self._down(src.name, reason)
+            self._down(src.key, reason)
         self._stop.set()
 
     # --- loops ---------------------------------------------------------------------
@@ -216,7 +173,7 @@ class Sampler:
         try:
             self.enter_netns()
             self.run(until)
-        except BaseException as exc:  # reported by join(); a sampler must not die silently
+        except BaseException as exc:  # noqa: BLE001  # reported by join(); a sampler must not die silently
             self.failed = exc
         finally:
             for src in self.all_sources:

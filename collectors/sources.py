@@ -1,20 +1,35 @@
-"""The procfs sources: which file, which parser, how often, which columns are gauges."""
+"""What the sampler reads: the Source protocol, the procfs sources and their specs.
+
+A source has a typed key (its name in the store and the type of its detail), a
+tier (how often it is read), which of its columns are gauges, and a `read()` that
+returns flat integer columns plus its detail. A procfs source is a spec: path
+under /proc/net, key, tier, parser, and whether its absence is normal here.
+"""
 
 from __future__ import annotations
 
 import enum
+import errno
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
-from .netstat import Flat, parse_netstat_flat
+from . import keys
+from .errors import SourceNotApplicable, SourceUnavailable
+from .keys import Key
 from .netdev import parse_netdev_flat
+from .netstat import Flat, parse_netstat_flat
 from .procfs import ProcFile, ProcRoot
-from .protocols import parse_protocols_flat
+from .protocols import parse_protocols, parse_protocols_flat
 from .snmp6 import parse_snmp6_flat
 from .sockstat import parse_sockstat_flat
 from .softnet import COUNTER_BITS as SOFTNET_BITS
 from .softnet import GAUGES as SOFTNET_GAUGES
 from .softnet import parse_softnet_flat
+from .sysctl import open_global_knobs, read_sysctls
+
+Reading = tuple[Flat, Any]
+NO_COLUMNS: Flat = ((), [])
 
 
 class Tier(enum.Enum):
@@ -23,9 +38,6 @@ class Tier(enum.Enum):
     HOT = "hot"  # every tick
     WARM = "warm"  # about once a second
     COLD = "cold"  # about every ten seconds
-
-
-SYSCTL_SOURCE = "sysctl"
 
 
 @dataclass
@@ -37,8 +49,59 @@ class Cadence:
     cold: float = 10.0
 
     def of(self, tier: Tier) -> float:
-        return {Tier.HOT: self.hot, Tier.WARM: max(self.warm, self.hot),
-                Tier.COLD: max(self.cold, self.hot)}[tier]
+        if tier is Tier.HOT:
+            return self.hot
+        return max(self.warm if tier is Tier.WARM else self.cold, self.hot)
+
+
+class Source(Protocol):
+    """What the sampler reads: flat columns for the ring store plus a detail object."""
+
+    @property
+    def key(self) -> Key[Any]: ...
+
+    @property
+    def tier(self) -> Tier: ...
+
+    @property
+    def bits(self) -> int | None: ...
+
+    def is_gauge(self, column: str) -> bool: ...
+
+    def read(self) -> Reading: ...
+
+    def before_netns(self) -> None:
+        """Called in the sampler thread before it enters another namespace."""
+
+    def close(self) -> None: ...
+
+
+def all_columns(_: str) -> bool:
+    return True
+
+
+def no_columns(_: str) -> bool:
+    return False
+
+
+class BaseSource:
+    """Defaults for a source: counters only, nothing to close."""
+
+    key: Key[Any]
+    tier: Tier = Tier.HOT
+    bits: int | None = None
+
+    def is_gauge(self, column: str) -> bool:
+        return False
+
+    def read(self) -> Reading:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def before_netns(self) -> None:
+        """Called in the sampler thread before it enters another namespace."""
 
 
 SNMP_GAUGES = frozenset({
@@ -46,71 +109,67 @@ SNMP_GAUGES = frozenset({
     "Tcp.MaxConn", "Tcp.CurrEstab",
 })
 NETSTAT_GAUGES = frozenset({"MPTcpExt.MPCurrEstab"})
-
-
-def _all(_: str) -> bool:
-    return True
-
-
-def _none(_: str) -> bool:
-    return False
-
-
-@dataclass(frozen=True)
-class ProcSourceSpec:
-    name: str  # also the file name under /proc/net
-    tier: Tier
-    parse: Callable[[bytes, str], Flat]
-    is_gauge: Callable[[str], bool] = _none
-    bits: int | None = None  # counter width when the kernel's counters wrap
+IPV6_OFF = "IPv6 is disabled on this host (ipv6.disable=1 or no IPv6 module)"
 
 
 def _softnet_gauge(name: str) -> bool:
     return name.rpartition("/")[2] in SOFTNET_GAUGES
 
 
+def _protocols_table(raw: bytes, path: str) -> keys.ProtocolTable:
+    return parse_protocols(raw, path)
+
+
+@dataclass(frozen=True)
+class ProcSourceSpec:
+    key: Key[Any]
+    path: str  # under /proc/net (or /proc/<pid>/net)
+    tier: Tier
+    parse: Callable[[bytes, str], Flat]
+    is_gauge: Callable[[str], bool] = no_columns
+    bits: int | None = None  # counter width when the kernel's counters wrap
+    absent_means: str | None = None  # why the file may be missing without anything being wrong
+    detail: Callable[[bytes, str], Any] | None = None  # what to keep beside the columns
+
+
 PROC_SOURCES: tuple[ProcSourceSpec, ...] = (
-    ProcSourceSpec("netstat", Tier.HOT, parse_netstat_flat, NETSTAT_GAUGES.__contains__),
-    ProcSourceSpec("snmp", Tier.HOT, parse_netstat_flat, SNMP_GAUGES.__contains__),
-    ProcSourceSpec("sockstat", Tier.HOT, parse_sockstat_flat, _all),
-    ProcSourceSpec("softnet_stat", Tier.HOT, parse_softnet_flat, _softnet_gauge, SOFTNET_BITS),
-    ProcSourceSpec("dev", Tier.HOT, parse_netdev_flat),
-    ProcSourceSpec("snmp6", Tier.WARM, parse_snmp6_flat),
-    ProcSourceSpec("sockstat6", Tier.WARM, parse_sockstat_flat, _all),
-    ProcSourceSpec("protocols", Tier.COLD, parse_protocols_flat, _all),
+    ProcSourceSpec(keys.NETSTAT, "netstat", Tier.HOT, parse_netstat_flat, NETSTAT_GAUGES.__contains__),
+    ProcSourceSpec(keys.SNMP, "snmp", Tier.HOT, parse_netstat_flat, SNMP_GAUGES.__contains__),
+    ProcSourceSpec(keys.SOCKSTAT, "sockstat", Tier.HOT, parse_sockstat_flat, all_columns),
+    ProcSourceSpec(keys.SOFTNET, "softnet_stat", Tier.HOT, parse_softnet_flat, _softnet_gauge, SOFTNET_BITS),
+    ProcSourceSpec(keys.DEV, "dev", Tier.HOT, parse_netdev_flat),
+    ProcSourceSpec(keys.SNMP6, "snmp6", Tier.WARM, parse_snmp6_flat, absent_means=IPV6_OFF),
+    ProcSourceSpec(keys.SOCKSTAT6, "sockstat6", Tier.WARM, parse_sockstat_flat, all_columns, absent_means=IPV6_OFF),
+    ProcSourceSpec(keys.PROTOCOLS, "protocols", Tier.COLD, parse_protocols_flat, all_columns,
+                   detail=_protocols_table),
 )
 
 
-class Source(Protocol):
-    """What the sampler reads: flat columns for the ring store plus a detail object."""
-
-    name: str
-    tier: Tier
-    bits: int | None
-
-    def is_gauge(self, column: str) -> bool: ...
-
-    def read(self) -> tuple[Flat, Any]: ...
-
-    def close(self) -> None: ...
-
-
-class ProcSource:
+class ProcSource(BaseSource):
     """One /proc/net file kept open and parsed to flat columns."""
 
     def __init__(self, spec: ProcSourceSpec, root: ProcRoot) -> None:
         self.spec = spec
-        self.name = spec.name
+        self.key = spec.key
         self.tier = spec.tier
-        self.path = root.net(spec.name)
-        self._file = ProcFile(self.path)
-        self.is_gauge = spec.is_gauge
         self.bits = spec.bits
+        self.path = root.net(spec.path)
+        self._file = ProcFile(self.path)
 
-    def read(self) -> tuple[Flat, Any]:
-        """Parsed columns and the raw text; raises SourceUnavailable or ParseError."""
-        raw = self._file.read()
-        return self.spec.parse(raw, str(self.path)), raw
+    def is_gauge(self, column: str) -> bool:
+        return self.spec.is_gauge(column)
+
+    def read(self) -> Reading:
+        """Parsed columns and the detail; raises SourceUnavailable or ParseError."""
+        try:
+            raw = self._file.read()
+        except SourceUnavailable as exc:
+            if exc.errno == errno.ENOENT and self.spec.absent_means:
+                raise SourceNotApplicable(exc.errno, self.spec.absent_means) from None
+            raise
+        path = str(self.path)
+        detail = self.spec.detail(raw, path) if self.spec.detail else None
+        return self.spec.parse(raw, path), detail
 
     def close(self) -> None:
         self._file.close()
@@ -118,3 +177,45 @@ class ProcSource:
 
 def proc_sources(root: ProcRoot) -> list[ProcSource]:
     return [ProcSource(spec, root) for spec in PROC_SOURCES]
+
+
+class SysctlSource(BaseSource):
+    """Cold: the audited knobs, as strings; no numeric history."""
+
+    key = keys.SYSCTLS
+    tier = Tier.COLD
+
+    def __init__(self, root: ProcRoot) -> None:
+        self.root = root
+        self.host_files: dict[str, ProcFile] = {}
+
+    def before_netns(self) -> None:
+        self.host_files = open_global_knobs(self.root)
+
+    def is_gauge(self, column: str) -> bool:
+        return True
+
+    def read(self) -> Reading:
+        if self.root.pid is not None:
+            raise SourceUnavailable(0, "sysctls describe the reader's own namespace: "
+                                       "use --netns to read another namespace's")
+        return NO_COLUMNS, read_sysctls(self.root, host_files=self.host_files)
+
+    def close(self) -> None:
+        for f in self.host_files.values():
+            f.close()
+        self.host_files = {}
+
+
+class NotApplicableSource(BaseSource):
+    """Stands in for a source that cannot exist in this configuration, with the reason."""
+
+    def __init__(self, source: Source, reason: str) -> None:
+        self.key, self.tier, self.bits, self.reason = source.key, Tier.COLD, source.bits, reason
+        self._is_gauge = source.is_gauge
+
+    def is_gauge(self, column: str) -> bool:
+        return self._is_gauge(column)
+
+    def read(self) -> Reading:
+        raise SourceNotApplicable(0, self.reason)
