@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
+from . import keys
 from .findings import evaluate
-from .nlinfo import Link
-from .nlstats import TcStats, format_handle
+from .keys import COUNTER_KEYS
+from .nlstats import format_handle
 from .store import Store
-from .sysctl import MEM_KNOBS, parse_mem_triple
-from .sources import SYSCTL_SOURCE
-from .views import Mark, ViewContext, sampling_rate
+from .views.context import Mark, ViewContext, entity, field_of
+from .views.memory import mem_limits
+from .views.series import sampling_rate
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
 
 # node_exporter's netdev collector names for rtnl_link_stats64 fields
 NETDEV = {"rx_bytes": "receive_bytes", "tx_bytes": "transmit_bytes", "rx_packets": "receive_packets",
@@ -56,7 +61,7 @@ class NettopCollector:
         yield from self._netdev(CounterMetricFamily)
         yield from self._qdiscs(ctx, CounterMetricFamily, GaugeMetricFamily)
         yield from self._listeners(ctx, GaugeMetricFamily)
-        yield from self._memory(GaugeMetricFamily)
+        yield from self._memory(ctx, GaugeMetricFamily)
         findings = GaugeMetricFamily("nettop_finding", "1 for each finding of nettop doctor over the scrape interval",
                                      labels=["id", "severity", "subject"])
         for f in evaluate(ctx):
@@ -66,14 +71,14 @@ class NettopCollector:
                                 value=sampling_rate(self.store, now) or 0.0)
 
     def _netstat(self, gauge: Any) -> Iterator[Any]:
-        for source in ("netstat", "snmp", "snmp6"):
-            for name, value in self.store.latest(source)[1].items():
+        for key in COUNTER_KEYS:
+            for name, value in self.store.latest(key)[1].items():
                 section, _, field_name = name.partition(".")
                 yield gauge(f"node_netstat_{section}_{field_name}", f"{section} {field_name} (/proc/net)",
                             value=value)
 
     def _softnet(self, counter: Any, gauge: Any) -> Iterator[Any]:
-        latest = self.store.latest("softnet_stat")[1]
+        latest = self.store.latest(keys.SOFTNET)[1]
         families = {k: counter(f"node_softnet_{v}", f"softnet_stat {k} per CPU", labels=["cpu"])
                     for k, v in SOFTNET.items()}
         backlog = gauge("node_softnet_backlog_len", "softnet_stat backlog length per CPU", labels=["cpu"])
@@ -87,18 +92,16 @@ class NettopCollector:
         yield backlog
 
     def _netdev(self, counter: Any) -> Iterator[Any]:
-        latest = self.store.latest("link_stats")[1]
+        latest = self.store.latest(keys.LINK_STATS)[1]
         families = {k: counter(f"node_network_{v}", f"{k} (rtnl_link_stats64)", labels=["device"])
                     for k, v in NETDEV.items()}
         for column, value in latest.items():
-            device, _, field_name = column.rpartition("/")
-            if field_name in families:
-                families[field_name].add_metric([device], value)
+            if field_of(column) in families:
+                families[field_of(column)].add_metric([entity(column)], value)
         yield from families.values()
 
     def _qdiscs(self, ctx: ViewContext, counter: Any, gauge: Any) -> Iterator[Any]:
-        records: list[TcStats] = self.store.detail("qdiscs") or []
-        links: dict[int, Link] = self.store.detail("links") or {}
+        records = self.store.detail(keys.QDISCS) or []
         labels = ["device", "kind"]
         counters = {k: counter(f"node_qdisc_{v}", f"qdisc {k}", labels=labels) for k, v in QDISC_COUNTERS.items()}
         backlog = gauge("node_qdisc_backlog", "qdisc backlog in bytes", labels=labels)
@@ -108,16 +111,15 @@ class NettopCollector:
         peak_packets = gauge("nettop_qdisc_backlog_peak_packets", "highest qlen since the previous scrape",
                              labels=[*labels, "handle"])
         for r in records:
-            dev = links[r.ifindex].name if r.ifindex in links else f"if{r.ifindex}"
-            values = [dev, r.kind]
+            values = [r.dev or ctx.link_name(r.ifindex), r.kind]
             for k, family in counters.items():
                 family.add_metric(values, getattr(r, k))
             backlog.add_metric(values, r.backlog_bytes)
             qlen.add_metric(values, r.backlog_packets)
             handle = format_handle(r.handle)
-            key = f"{dev} {handle}"
-            peak.add_metric([*values, handle], ctx.peak("qdiscs", f"{key}/backlog_bytes") or r.backlog_bytes)
-            peak_packets.add_metric([*values, handle], ctx.peak("qdiscs", f"{key}/backlog_packets")
+            key = ctx.tc_entity(r)
+            peak.add_metric([*values, handle], ctx.peak(keys.QDISCS, f"{key}/backlog_bytes") or r.backlog_bytes)
+            peak_packets.add_metric([*values, handle], ctx.peak(keys.QDISCS, f"{key}/backlog_packets")
                                     or r.backlog_packets)
         yield from (*counters.values(), backlog, qlen, peak, peak_packets)
 
@@ -127,35 +129,32 @@ class NettopCollector:
                      labels=["local"])
         backlog = gauge("nettop_listen_backlog", "accept queue limit: listen() backlog cut to somaxconn",
                         labels=["local"])
-        for s in self.store.detail("listeners") or []:
+        for s in self.store.detail(keys.LISTENERS) or []:
             queue.add_metric([s.local], s.rqueue)
-            peak.add_metric([s.local], ctx.peak("listeners", f"{s.local}/accept_queue") or s.rqueue)
+            peak.add_metric([s.local], ctx.peak(keys.LISTENERS, f"{s.local}/accept_queue") or s.rqueue)
             backlog.add_metric([s.local], s.wqueue)
         yield from (queue, peak, backlog)
 
-    def _memory(self, gauge: Any) -> Iterator[Any]:
+    def _memory(self, ctx: ViewContext, gauge: Any) -> Iterator[Any]:
         pages = gauge("nettop_tcp_mem_pages", "TCP memory: pages used and tcp_mem's marks", labels=["level"])
-        used = self.store.latest("sockstat")[1].get("TCP/mem")
+        used = self.store.latest(keys.SOCKSTAT)[1].get("TCP/mem")
         if used is not None:
             pages.add_metric(["used"], used)
-        reading = self.store.detail(SYSCTL_SOURCE)
-        if reading is not None and MEM_KNOBS["tcp_mem"] in reading.values:
-            for level, value in parse_mem_triple(reading.values[MEM_KNOBS["tcp_mem"]]).items():
-                pages.add_metric([level], value)
+        for level, value in mem_limits(ctx, "TCP").items():
+            pages.add_metric([level], value)
         yield pages
-        press = self.store.detail("protocols")
-        if press:
-            from .protocols import parse_protocols
-            flag = parse_protocols(press).get("TCP", {}).get("press")
+        table = self.store.detail(keys.PROTOCOLS)
+        if table:
+            flag = table.get("TCP", {}).get("press")
             yield gauge("nettop_tcp_memory_pressure", "1 while TCP is in memory-pressure mode",
                         value=1 if flag == "yes" else 0)
 
 
-def registry_for(collector: NettopCollector) -> Any:
+def registry_for(collector: NettopCollector) -> CollectorRegistry:
     from prometheus_client import CollectorRegistry
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(collector)  # type: ignore[arg-type]
+    registry.register(collector)
     return registry
 
 
@@ -165,4 +164,7 @@ def exposition(collector: NettopCollector, openmetrics: bool = False) -> bytes:
     from prometheus_client.openmetrics import exposition as om
 
     registry = registry_for(collector)
-    return om.generate_latest(registry) if openmetrics else generate_latest(registry)
+    if openmetrics:
+        text: bytes = om.generate_latest(registry)  # type: ignore[no-untyped-call]  # untyped upstream
+        return text
+    return generate_latest(registry)

@@ -9,16 +9,15 @@ A quiet host must give no finding at all.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any
 
-from .nlstats import CLASSFUL, format_handle
-from .sources import SYSCTL_SOURCE
-from .sysctl import SysctlReading
-from .views import ViewContext, listener_rows, memory_states
-
-if TYPE_CHECKING:
-    from .nlsources import Routing
+from . import keys
+from .views.context import ViewContext, entity, field_of
+from .views.memory import memory_states
+from .views.sockets import listener_rows
+from .views.tc import leaf_qdiscs
 
 INFO, WARNING, CRITICAL = "info", "warning", "critical"
 SEVERITY_RANK = {INFO: 0, WARNING: 1, CRITICAL: 2}
@@ -54,27 +53,8 @@ class Finding:
                 "evidence": self.evidence, "knobs": self.knobs, "note": self.note}
 
 
-def _knobs(ctx: ViewContext, *names: str) -> dict[str, str]:
-    reading: SysctlReading | None = ctx.store.detail(SYSCTL_SOURCE)
-    out = {}
-    for n in names:
-        if reading is not None and n in reading.values:
-            out[n] = reading.values[n]
-        elif reading is not None and n in reading.absent:
-            out[n] = f"n/a ({reading.absent[n]})"
-    return out
-
-
-def _int_knob(ctx: ViewContext, name: str) -> int | None:
-    value = _knobs(ctx, name).get(name, "")
-    try:
-        return int(value.split()[0])
-    except (ValueError, IndexError):
-        return None
-
-
-def _counter_rate(ctx: ViewContext, source: str, name: str) -> float:
-    return ctx.rate(ctx.window(source), name) or 0.0
+def _counter_rate(ctx: ViewContext, name: str) -> float:
+    return ctx.column_rate(keys.NETSTAT, name) or 0.0
 
 
 def _rnd(x: float | None) -> float | None:
@@ -85,11 +65,11 @@ def _rnd(x: float | None) -> float | None:
 
 
 def listen_queue(ctx: ViewContext) -> list[Finding]:
-    overflows = _counter_rate(ctx, "netstat", "TcpExt.ListenOverflows")
-    somaxconn = _int_knob(ctx, "net.core.somaxconn")
+    overflows = _counter_rate(ctx, "TcpExt.ListenOverflows")
+    somaxconn = ctx.int_knob("net.core.somaxconn")
     out = []
     for row in listener_rows(ctx):
-        peak = ctx.peak("listeners", f"{row.local}/accept_queue") or row.accept_queue
+        peak = row.peak or row.accept_queue
         if row.backlog <= 0 or peak < ACCEPT_QUEUE_FULL * row.backlog:
             continue
         cut = somaxconn is not None and row.backlog == somaxconn
@@ -99,23 +79,23 @@ def listen_queue(ctx: ViewContext) -> list[Finding]:
         out.append(Finding("listen-queue-full", CRITICAL if overflows else WARNING, title,
                            {"accept_queue_peak": int(peak), "backlog": row.backlog,
                             "ListenOverflows_per_s": _rnd(overflows)},
-                           _knobs(ctx, "net.core.somaxconn"), "counter-TcpExt.ListenOverflows", row.local))
+                           ctx.knobs("net.core.somaxconn"), "counter-TcpExt.ListenOverflows", row.local))
     if overflows and not out:
         out.append(Finding("listen-overflows", WARNING, f"listen queues overflow ({overflows:.1f}/s)",
-                           {"ListenOverflows_per_s": _rnd(overflows)}, _knobs(ctx, "net.core.somaxconn"),
+                           {"ListenOverflows_per_s": _rnd(overflows)}, ctx.knobs("net.core.somaxconn"),
                            "counter-TcpExt.ListenOverflows"))
     return out
 
 
 def syn_flood(ctx: ViewContext) -> list[Finding]:
-    cookies = _counter_rate(ctx, "netstat", "TcpExt.SyncookiesSent")
-    full_drop = _counter_rate(ctx, "netstat", "TcpExt.TCPReqQFullDrop")
-    drops = _counter_rate(ctx, "netstat", "TcpExt.ListenDrops")
-    overflows = _counter_rate(ctx, "netstat", "TcpExt.ListenOverflows")
-    syncookies = _int_knob(ctx, "net.ipv4.tcp_syncookies")
+    cookies = _counter_rate(ctx, "TcpExt.SyncookiesSent")
+    full_drop = _counter_rate(ctx, "TcpExt.TCPReqQFullDrop")
+    drops = _counter_rate(ctx, "TcpExt.ListenDrops")
+    overflows = _counter_rate(ctx, "TcpExt.ListenOverflows")
+    syncookies = ctx.int_knob("net.ipv4.tcp_syncookies")
     evidence = {"SyncookiesSent_per_s": _rnd(cookies), "TCPReqQFullDrop_per_s": _rnd(full_drop),
                 "ListenDrops_per_s": _rnd(drops), "ListenOverflows_per_s": _rnd(overflows)}
-    knobs = _knobs(ctx, "net.ipv4.tcp_syncookies", "net.ipv4.tcp_max_syn_backlog", "net.core.somaxconn")
+    knobs = ctx.knobs("net.ipv4.tcp_syncookies", "net.ipv4.tcp_max_syn_backlog", "net.core.somaxconn")
     if full_drop and syncookies == 0:
         return [Finding("syn-flood-no-cookies", CRITICAL,
                         "SYN queue full and SYN cookies off: connection requests are dropped",
@@ -128,14 +108,14 @@ def syn_flood(ctx: ViewContext) -> list[Finding]:
 
 def tcp_memory(ctx: ViewContext) -> list[Finding]:
     out = []
-    aborts = _counter_rate(ctx, "netstat", "TcpExt.TCPAbortOnMemory")
+    aborts = _counter_rate(ctx, "TcpExt.TCPAbortOnMemory")
     for m in memory_states(ctx):
         if m.proto != "TCP" or m.pages is None:
             continue
         peak = max(m.pages, int(m.peak_pages or 0))
         evidence = {"pages": m.pages, "peak_pages": peak, "low": m.low, "pressure": m.pressure, "high": m.high,
                     "press": m.press, "TCPAbortOnMemory_per_s": _rnd(aborts)}
-        knobs = _knobs(ctx, "net.ipv4.tcp_mem", "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem")
+        knobs = ctx.knobs("net.ipv4.tcp_mem", "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem")
         if aborts or m.press == "yes" or (m.pressure and peak >= m.pressure):
             out.append(Finding("tcp-memory-pressure", CRITICAL,
                                "TCP is in memory pressure" + (" and resets connections (TCP OOM)" if aborts else ""),
@@ -144,70 +124,56 @@ def tcp_memory(ctx: ViewContext) -> list[Finding]:
             out.append(Finding("tcp-memory-near-pressure", WARNING,
                                f"TCP memory at {100 * peak / m.pressure:.0f}% of tcp_mem's pressure mark",
                                evidence, knobs, "topic-tcp-memory-pressure"))
-    prune = {n: _counter_rate(ctx, "netstat", f"TcpExt.{n}")
+    prune = {n: _counter_rate(ctx, f"TcpExt.{n}")
              for n in ("PruneCalled", "RcvPruned", "OfoPruned", "TCPRcvCollapsed", "TCPRcvQDrop")}
     if any(prune.values()):
         out.append(Finding("tcp-prune", WARNING, "TCP receive queues are being collapsed, pruned or dropped",
                            {f"{k}_per_s": _rnd(v) for k, v in prune.items()},
-                           _knobs(ctx, "net.ipv4.tcp_rmem", "net.ipv4.tcp_mem"), "counter-TcpExt.PruneCalled"))
+                           ctx.knobs("net.ipv4.tcp_rmem", "net.ipv4.tcp_mem"), "counter-TcpExt.PruneCalled"))
     return out
-
-
-def _sum_rates(ctx: ViewContext, source: str, suffix: str) -> float:
-    _, latest = ctx.store.latest(source)
-    w = ctx.window(source)
-    return sum(ctx.rate(w, c) or 0.0 for c in latest if c.endswith("/" + suffix))
 
 
 def softnet(ctx: ViewContext) -> list[Finding]:
     out = []
-    dropped = _sum_rates(ctx, "softnet_stat", "dropped")
-    squeeze = _sum_rates(ctx, "softnet_stat", "time_squeeze")
+    dropped = ctx.sum_rate(keys.SOFTNET, "dropped")[0] or 0.0
+    squeeze = ctx.sum_rate(keys.SOFTNET, "time_squeeze")[0] or 0.0
     if dropped:
         out.append(Finding("softnet-drops", WARNING, f"CPU input backlogs overflow ({dropped:.1f} packets/s dropped)",
-                           {"dropped_per_s": _rnd(dropped)}, _knobs(ctx, "net.core.netdev_max_backlog"),
+                           {"dropped_per_s": _rnd(dropped)}, ctx.knobs("net.core.netdev_max_backlog"),
                            "figures-softnet"))
     if squeeze >= TIME_SQUEEZE_PER_S:
         out.append(Finding("softnet-squeeze", WARNING,
                            f"receive softirq runs out of budget ({squeeze:.1f} time_squeeze/s)",
                            {"time_squeeze_per_s": _rnd(squeeze)},
-                           _knobs(ctx, "net.core.netdev_budget", "net.core.netdev_budget_usecs"), "figures-softnet"))
+                           ctx.knobs("net.core.netdev_budget", "net.core.netdev_budget_usecs"), "figures-softnet"))
     return out
 
 
 def _leaves(ctx: ViewContext) -> set[str]:
-    """Qdiscs that hold packets themselves: a classful qdisc only adds up its children."""
-    records = ctx.store.detail("qdiscs") or []
-    links = ctx.store.detail("links") or {}
-    out = set()
-    for r in records:
-        if r.kind not in CLASSFUL:
-            dev = links[r.ifindex].name if r.ifindex in links else f"if{r.ifindex}"
-            out.add(f"{dev} {format_handle(r.handle)}")
-    return out
+    return {ctx.tc_entity(r) for r in leaf_qdiscs(ctx)}
 
 
 def qdiscs(ctx: ViewContext) -> list[Finding]:
     out = []
-    _, latest = ctx.store.latest("qdiscs")
-    w = ctx.window("qdiscs")
-    knobs = _knobs(ctx, "net.core.default_qdisc")
+    latest = ctx.latest(keys.QDISCS)
+    w = ctx.window(keys.QDISCS)
+    knobs = ctx.knobs("net.core.default_qdisc")
     leaves = _leaves(ctx)
     for col in latest:
-        subject = col.rpartition("/")[0]
-        if not col.endswith("/drops") or (leaves and subject not in leaves):
+        subject = entity(col)
+        if field_of(col) != "drops" or (leaves and subject not in leaves):
             continue
         rate = ctx.rate(w, col) or 0.0
         if rate:
             out.append(Finding("qdisc-drops", WARNING, f"qdisc {subject} drops {rate:.1f} packets/s",
                                {"drops_per_s": _rnd(rate), "drops": latest[col]}, knobs, "figures-qdisc", subject))
-    long_w = ctx.store.window("qdiscs", since=ctx.now - STANDING_QUEUE_SECONDS)
+    long_w = ctx.store.window(keys.QDISCS, since=ctx.now - STANDING_QUEUE_SECONDS)
     if long_w is not None and len(long_w) >= 2 and long_w.ts[-1] - long_w.ts[0] >= STANDING_QUEUE_SECONDS * 0.9:
         for col in long_w.columns:
-            if col.endswith("/backlog_bytes") and (not leaves or col.rpartition("/")[0] in leaves):
+            if field_of(col) == "backlog_bytes" and (not leaves or entity(col) in leaves):
                 values = [v for v in long_w.column(col) if v == v]
                 if values and min(values) > 0:
-                    subject = col.rpartition("/")[0]
+                    subject = entity(col)
                     out.append(Finding("qdisc-standing-queue", WARNING,
                                        f"qdisc {subject} never emptied for {STANDING_QUEUE_SECONDS:.0f} s "
                                        f"(bufferbloat: latency without throughput)",
@@ -218,13 +184,13 @@ def qdiscs(ctx: ViewContext) -> list[Finding]:
 
 def nic_errors(ctx: ViewContext) -> list[Finding]:
     out = []
-    _, latest = ctx.store.latest("link_stats")
-    w = ctx.window("link_stats")
+    latest = ctx.latest(keys.LINK_STATS)
+    w = ctx.window(keys.LINK_STATS)
     for field_name in ("rx_missed_errors", "rx_fifo_errors", "rx_crc_errors"):
-        for col in (c for c in latest if c.endswith("/" + field_name)):
+        for col in (c for c in latest if field_of(c) == field_name):
             rate = ctx.rate(w, col) or 0.0
             if rate:
-                dev = col.rpartition("/")[0]
+                dev = entity(col)
                 out.append(Finding(f"nic-{field_name.replace('_', '-')}", WARNING,
                                    f"{dev}: {field_name} rising ({rate:.1f}/s)", {f"{field_name}_per_s": _rnd(rate)},
                                    {}, "figures-link", dev))
@@ -233,42 +199,42 @@ def nic_errors(ctx: ViewContext) -> list[Finding]:
 
 def tables(ctx: ViewContext) -> list[Finding]:
     out = []
-    count, limit = _int_knob(ctx, "net.netfilter.nf_conntrack_count"), _int_knob(ctx, "net.netfilter.nf_conntrack_max")
+    count, limit = ctx.int_knob("net.netfilter.nf_conntrack_count"), ctx.int_knob("net.netfilter.nf_conntrack_max")
     if count is not None and limit:
         ratio = count / limit
         if ratio >= CONNTRACK_WARN:
             out.append(Finding("conntrack-full", CRITICAL if ratio >= CONNTRACK_CRIT else WARNING,
                                f"conntrack table {100 * ratio:.0f}% full", {"count": count, "max": limit},
-                               _knobs(ctx, "net.netfilter.nf_conntrack_max"), "sysctl-net.netfilter.nf_conntrack_max"))
-    _, sockstat = ctx.store.latest("sockstat")
-    orphans, max_orphans = sockstat.get("TCP/orphan"), _int_knob(ctx, "net.ipv4.tcp_max_orphans")
+                               ctx.knobs("net.netfilter.nf_conntrack_max"), "sysctl-net.netfilter.nf_conntrack_max"))
+    sockstat = ctx.latest(keys.SOCKSTAT)
+    orphans, max_orphans = sockstat.get("TCP/orphan"), ctx.int_knob("net.ipv4.tcp_max_orphans")
     if orphans is not None and max_orphans:
         ratio = orphans / max_orphans
         if ratio >= ORPHANS_WARN:
             out.append(Finding("orphans-near-limit", CRITICAL if ratio >= ORPHANS_CRIT else WARNING,
                                f"{orphans} orphaned TCP sockets, {100 * ratio:.0f}% of tcp_max_orphans",
-                               {"orphans": orphans, "max": max_orphans}, _knobs(ctx, "net.ipv4.tcp_max_orphans"),
+                               {"orphans": orphans, "max": max_orphans}, ctx.knobs("net.ipv4.tcp_max_orphans"),
                                "sysctl-net.ipv4.tcp_max_orphans"))
-    tw, max_tw = sockstat.get("TCP/tw"), _int_knob(ctx, "net.ipv4.tcp_max_tw_buckets")
-    tw_overflow = _counter_rate(ctx, "netstat", "TcpExt.TCPTimeWaitOverflow")
+    tw, max_tw = sockstat.get("TCP/tw"), ctx.int_knob("net.ipv4.tcp_max_tw_buckets")
+    tw_overflow = _counter_rate(ctx, "TcpExt.TCPTimeWaitOverflow")
     if (tw is not None and max_tw and tw / max_tw >= TIME_WAIT_WARN) or tw_overflow:
         out.append(Finding("time-wait-near-limit", WARNING,
                            f"{tw} sockets in TIME_WAIT against tcp_max_tw_buckets {max_tw}",
                            {"time_wait": tw, "max": max_tw, "TCPTimeWaitOverflow_per_s": _rnd(tw_overflow)},
-                           _knobs(ctx, "net.ipv4.tcp_max_tw_buckets"), "sysctl-net.ipv4.tcp_max_tw_buckets"))
+                           ctx.knobs("net.ipv4.tcp_max_tw_buckets"), "sysctl-net.ipv4.tcp_max_tw_buckets"))
     return out
 
 
 def _effective(ctx: ViewContext, knob: str, dev: str) -> int | None:
     """rp_filter and arp_filter: the interface's value or conf.all's, the larger one."""
-    values = [_int_knob(ctx, f"net.ipv4.conf.{n.replace('.', '/')}.{knob}") for n in ("all", dev)]
+    values = [ctx.int_knob(f"net.ipv4.conf.{n.replace('.', '/')}.{knob}") for n in ("all", dev)]
     present = [v for v in values if v is not None]
     return max(present) if present else None
 
 
 def multi_nic(ctx: ViewContext) -> list[Finding]:
-    routing: "Routing | None" = ctx.store.detail("routing")
-    links = ctx.store.detail("links") or {}
+    routing = ctx.store.detail(keys.ROUTING)
+    links = ctx.store.detail(keys.LINKS) or {}
     if routing is None:
         return []
     name = {i: link.name for i, link in links.items()}
@@ -295,7 +261,7 @@ def multi_nic(ctx: ViewContext) -> list[Finding]:
                                    f"strict rp_filter on {dev} while the default route leaves by "
                                    f"{', '.join(sorted(out_devs))}: packets from other networks arriving on {dev} "
                                    f"are dropped", {"interface": dev, "default_route_via": sorted(out_devs)},
-                                   _knobs(ctx, "net.ipv4.conf.all.rp_filter", f"net.ipv4.conf.{dev}.rp_filter"),
+                                   ctx.knobs("net.ipv4.conf.all.rp_filter", f"net.ipv4.conf.{dev}.rp_filter"),
                                    "topic-rp-filter", dev))
     return out
 
@@ -312,5 +278,4 @@ def evaluate(ctx: ViewContext) -> list[Finding]:
 
 def exit_code(findings: list[Finding]) -> int:
     """0 when nothing is above info, 1 for a warning, 2 for a critical finding."""
-    worst = max((SEVERITY_RANK[f.severity] for f in findings), default=0)
-    return worst
+    return max((SEVERITY_RANK[f.severity] for f in findings), default=0)

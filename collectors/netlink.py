@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import struct
-from typing import Iterator
+from collections.abc import Iterator
 
 NETLINK_ROUTE = 0
 NETLINK_SOCK_DIAG = 4

@@ -115,7 +115,7 @@ def list_namespaces(proc: Path = Path("/proc"), run_netns: Path = RUN_NETNS) -> 
             comm = (entry / "comm").read_text().strip()
         except OSError:
             continue
-        names, pids, comms = by_inode.setdefault(ino, ([], [], []))
+        _names, pids, comms = by_inode.setdefault(ino, ([], [], []))
         pids.append(int(entry.name))
         if comm not in comms:
             comms.append(comm)

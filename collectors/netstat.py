@@ -71,7 +71,7 @@ def _ints_or_error(tokens: list[bytes], lines: list[bytes], path: str) -> list[i
 def parse_netstat(data: bytes | str, path: str = "netstat") -> dict[str, int]:
     """`{"TcpExt.ListenOverflows": 3, ...}` for /proc/net/netstat or /proc/net/snmp."""
     names, values = parse_netstat_flat(data, path)
-    return dict(zip(names, values))
+    return dict(zip(names, values, strict=False))
 
 
 parse_snmp = parse_netstat

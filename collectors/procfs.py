@@ -105,7 +105,7 @@ class ProcFile:
             os.close(self._fd)
             self._fd = None
 
-    def __enter__(self) -> "ProcFile":
+    def __enter__(self) -> ProcFile:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -35,7 +35,7 @@ def parse_protocols(data: bytes | str, path: str = "protocols") -> dict[str, dic
         if len(tokens) != len(header):
             raise ParseError(path, no, line, f"{len(tokens)} columns for {len(header)} in the header")
         row: dict[str, int | str] = {}
-        for name, token in zip(header[1:], tokens[1:]):
+        for name, token in zip(header[1:], tokens[1:], strict=False):
             if name in NUMERIC_COLUMNS:
                 try:
                     row[name] = int(token)

@@ -8,8 +8,8 @@ the kernel keeps in 32 bits (softnet_stat) wrap instead, and are unwrapped.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def _step(prev: float, cur: float, bits: int | None) -> float | None:
     if d >= 0:
         return d
     if bits is not None and 0 <= prev < 2**bits and 0 <= cur < 2**bits:
-        return d + 2**bits
+        return d + float(2**bits)
     return None
 
 
@@ -50,7 +50,7 @@ def counter_delta(ts: Sequence[float], values: Sequence[float], bits: int | None
     gaps = 0
     steps = 0
     prev_t = prev_v = None
-    for t, v in zip(ts, values):
+    for t, v in zip(ts, values, strict=False):
         if v != v:  # NaN: the column did not exist in this sample
             prev_t = prev_v = None
             continue
@@ -76,7 +76,7 @@ def last_rate(ts: Sequence[float], values: Sequence[float], bits: int | None = N
 def peak_rate(ts: Sequence[float], values: Sequence[float], bits: int | None = None) -> float | None:
     """Highest sample-to-sample rate in the window."""
     if len(values) >= 2 and _steady(values):
-        rates = [(b - a) / (t1 - t0) for a, b, t0, t1 in zip(values, values[1:], ts, ts[1:]) if t1 > t0]
+        rates = [(b - a) / (t1 - t0) for a, b, t0, t1 in zip(values, values[1:], ts, ts[1:], strict=False) if t1 > t0]
         return max(rates) if rates else None
     best: float | None = None
     for k in range(1, len(values)):

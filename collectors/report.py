@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .nlinfo import relation_text
 
@@ -29,7 +30,7 @@ def _table(headers: list[str], rows: Iterable[list[Any]]) -> list[str]:
 
     def line(cells: list[str]) -> str:
         return "  ".join(c.rjust(w) if numeric[i] else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=False))).rstrip()
     return [line(headers)] + [line(r) for r in body]
 
 
@@ -52,20 +53,13 @@ def _counter_rows(snap: dict[str, Any], show_all: bool) -> list[list[Any]]:
 def _interface_rows(snap: dict[str, Any], show_all: bool) -> list[list[Any]]:
     rows = []
     for name, f in snap["interfaces"].items():
-        st = f.get("stats")
-        if st:  # netlink's 64-bit set: more than /proc/net/dev tells
-            r = f.get("stats_rates", {})
-            rx_b, rx_p, tx_b, tx_p = (r.get(k) for k in ("rx_bytes", "rx_packets", "tx_bytes", "tx_packets"))
-            drops = st.get("rx_dropped", 0) + st.get("tx_dropped", 0)
-            errors = st.get("rx_errors", 0) + st.get("tx_errors", 0) + st.get("rx_missed_errors", 0)
-            active = st.get("rx_packets") or st.get("tx_packets")
-        else:
-            r = f.get("rates", {})
-            rx_b, rx_p, tx_b, tx_p = (r.get(k) for k in ("rx_bytes", "rx_packets", "tx_bytes", "tx_packets"))
-            drops = f.get("rx_drop", 0) + f.get("tx_drop", 0)
-            errors = sum(f.get(k, 0) for k in ("rx_errs", "rx_fifo", "tx_errs", "tx_fifo"))
-            active = f.get("rx_packets") or f.get("tx_packets")
-        if not show_all and not active and not f.get("kind"):
+        # netlink's 64-bit set when present; /proc/net/dev's fields carry the same names
+        st = f.get("stats") or f
+        r = f.get("stats_rates") if f.get("stats") else f.get("rates", {})
+        rx_b, rx_p, tx_b, tx_p = (r.get(k) for k in ("rx_bytes", "rx_packets", "tx_bytes", "tx_packets"))
+        drops = st.get("rx_dropped", 0) + st.get("tx_dropped", 0)
+        errors = st.get("rx_errors", 0) + st.get("tx_errors", 0) + st.get("rx_missed_errors", 0)
+        if not show_all and not (st.get("rx_packets") or st.get("tx_packets")) and not f.get("kind"):
             continue
         rows.append([name, f.get("kind") or "-", f.get("operstate", "-"), rx_b, rx_p, tx_b, tx_p, drops, errors,
                      relation_text(f, with_master=True)])

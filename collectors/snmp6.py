@@ -42,4 +42,4 @@ def parse_snmp6_flat(data: bytes | str, path: str = "snmp6") -> Flat:
 
 def parse_snmp6(data: bytes | str, path: str = "snmp6") -> dict[str, int]:
     names, values = parse_snmp6_flat(data, path)
-    return dict(zip(names, values))
+    return dict(zip(names, values, strict=False))

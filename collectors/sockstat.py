@@ -52,7 +52,7 @@ def _is_int(token: bytes) -> bool:
 def parse_sockstat(data: bytes | str, path: str = "sockstat") -> dict[str, dict[str, int]]:
     """`{"TCP": {"inuse": 1, "orphan": 0, ...}, "sockets": {"used": 9}, ...}`"""
     out: dict[str, dict[str, int]] = {}
-    for name, value in zip(*parse_sockstat_flat(data, path)):
+    for name, value in zip(*parse_sockstat_flat(data, path), strict=False):
         proto, _, key = name.partition("/")
         out.setdefault(proto, {})[key] = value
     return out

@@ -13,9 +13,9 @@ are `unsigned int` in the kernel and wrap at 2^32.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterator
 
 from .errors import ParseError
 from .netstat import Flat

@@ -25,4 +25,5 @@ def parse_ints(tokens: list[bytes]) -> list[int]:
     body = b",".join(tokens)
     if body.translate(None, _INT_CHARS):
         raise ValueError("not an integer")
-    return json.loads(b"[" + body + b"]")
+    values: list[int] = json.loads(b"[" + body + b"]")
+    return values
