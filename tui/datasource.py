@@ -1,7 +1,6 @@
-"""Where the UI's data comes from: a live sampler, or a store filled beforehand.
-
-The app only reads `store`, `now()` and the status fields, so tests hand it
-recorded samples with a frozen clock and no threads.
+"""Where the UI's data comes from: a live sampler, a recording played back, or a store
+filled beforehand (tests). The screen reads `store`, `now()` and says what it can do
+through explicit capabilities (live sampling, recording, playback), never by probing.
 """
 
 from __future__ import annotations
@@ -9,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Protocol
 
 from nettop.collectors.budget import Budget
 from nettop.collectors.netns import NetnsTarget
@@ -21,74 +21,144 @@ from nettop.collectors.store import Store
 
 if TYPE_CHECKING:
     import psutil
-
+    from nettop.collectors.recording import Recorder, Recording
+    from nettop.collectors.replay import Player
     from nettop.collectors.sampler import Sampler
 
-
+EventSink = Callable[[str, str], None]  # (source name, what happened)
 STARTUP_SECONDS = 5.0
 
 
-class SourceDefaults:
-    """What a data source says when it has nothing to add (shared by live, recorded, replay)."""
+class LiveSampling(Protocol):
+    """A sampler running now: its cost, its budget, whether its namespace still exists."""
+
+    def cpu_percent(self) -> float | None: ...
+
+    def budget_note(self) -> str: ...
+
+    @property
+    def gone(self) -> str | None: ...
+
+
+class RecordControl(Protocol):
+    """Recording the live samples to a file (`r`)."""
+
+    @property
+    def active(self) -> Recorder | None: ...
+
+    def start_recording(self, path: Path) -> None: ...
+
+    def stop_recording(self) -> Path | None: ...
+
+
+class Playback(Protocol):
+    """A recording played back: position, speed, seeking."""
+
+    playing: bool
+    speed: float
+
+    @property
+    def recording(self) -> Recording: ...
+
+    def tick(self) -> None: ...
+
+    def seek(self, t: float) -> None: ...
+
+    def describe(self) -> str: ...
+
+
+class DataSource(Protocol):
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def root(self) -> ProcRoot: ...
+
+    @property
+    def netns(self) -> NetnsTarget | None: ...
+
+    def now(self) -> float: ...
 
     def origin(self) -> float | None:
         """Where the first mark goes when samples predate the UI (a recording); None: now."""
-        return None
 
-    def start(self, on_event: Callable[[str, str], None] | None = None) -> None:
+    def start(self, on_event: EventSink | None = None) -> None: ...
+
+    def stop(self) -> None: ...
+
+    @property
+    def live(self) -> LiveSampling | None: ...
+
+    @property
+    def recorder(self) -> RecordControl | None: ...
+
+    @property
+    def playback(self) -> Playback | None: ...
+
+
+@dataclass
+class RecordedSource:
+    """Samples already in the store (tests, screenshots): no sampler, nothing to record."""
+
+    store: Store
+    root: ProcRoot
+    netns: NetnsTarget | None = None
+    clock: Callable[[], float] = time.monotonic
+    first_sample: float | None = None
+
+    def now(self) -> float:
+        return self.clock()
+
+    def origin(self) -> float | None:
+        return self.first_sample
+
+    def start(self, on_event: EventSink | None = None) -> None:
         pass
 
     def stop(self) -> None:
         pass
 
-    def cpu_percent(self) -> float | None:
-        return None
-
-    def budget_note(self) -> str:
-        """What the status line says about the sampling budget, if anything."""
-        return ""
-
-    @property
-    def gone(self) -> str | None:
-        return None
+    live: LiveSampling | None = None
+    recorder: RecordControl | None = None
+    playback: Playback | None = None
 
 
 @dataclass
-class DataSource(SourceDefaults):
+class LiveSource:
+    """A sampler thread filling the store; it can record what it samples."""
+
     store: Store
     root: ProcRoot
     netns: NetnsTarget | None = None
+    cadence: Cadence = field(default_factory=Cadence)
+    budget: Budget | None = None
     clock: Callable[[], float] = time.monotonic
+    sampler: Sampler | None = None
+    active: Recorder | None = None
+    _proc: psutil.Process | None = field(default=None, repr=False)
+    _started: float = field(default_factory=time.monotonic, repr=False)
+
+    @property
+    def live(self) -> LiveSampling:
+        return self
+
+    @property
+    def recorder(self) -> RecordControl:
+        return self
+
+    playback: Playback | None = None
 
     def now(self) -> float:
         return self.clock()
 
-
-@dataclass
-class RecordedSource(DataSource):
-    """Samples already in the store: the mark starts at the first of them."""
-
-    first_sample: float = 0.0
-
     def origin(self) -> float | None:
-        return self.first_sample
+        return None
 
-
-@dataclass
-class LiveSource(DataSource):
-    cadence: Cadence = field(default_factory=Cadence)
-    budget: Budget | None = None
-    sampler: "Sampler | None" = None
-
-    def __post_init__(self) -> None:
-        self._proc: "psutil.Process | None" = None
-        self._started = time.monotonic()
-
-    def start(self, on_event: Callable[[str, str], None] | None = None) -> None:
+    def start(self, on_event: EventSink | None = None) -> None:
         from nettop.collectors.sampler import Sampler
 
         self.sampler = Sampler(self.root, self.store, self.cadence, netns=self.netns, on_event=on_event,
-                               budget=self.budget)
+                               budget=self.budget, recorder=self.active)
         self.root = self.sampler.root
         self.sampler.start()
 
@@ -112,31 +182,28 @@ class LiveSource(DataSource):
     def gone(self) -> str | None:
         return self.sampler.gone if self.sampler else None
 
-    recorder: Any = None
+    def budget_note(self) -> str:
+        if self.budget is None or self.budget.fraction is None or not self.budget.limited:
+            return ""
+        return f"(budget {100 * self.budget.fraction:g}% of a core)"
 
     def start_recording(self, path: Path) -> None:
         from nettop.collectors.recording import Recorder, make_header
 
         recorder = Recorder(path, make_header(self.netns.spec if self.netns else None, self.cadence.hot))
         recorder.open()
-        self.recorder = recorder
+        self.active = recorder
         if self.sampler is not None:
             self.sampler.recorder = recorder
 
     def stop_recording(self) -> Path | None:
-        recorder, self.recorder = self.recorder, None
+        recorder, self.active = self.active, None
         if self.sampler is not None:
             self.sampler.recorder = None
         if recorder is None:
             return None
         recorder.close()
         return recorder.path
-
-    def budget_note(self) -> str:
-        if self.budget is None or self.budget.fraction is None:
-            return ""
-        limit = f"{100 * self.budget.fraction:g}%"
-        return f"(budget {limit} of a core)" if self.budget.limited else ""
 
 
 def live_source(root: ProcRoot, netns: NetnsTarget | None, interval: float,
@@ -145,30 +212,35 @@ def live_source(root: ProcRoot, netns: NetnsTarget | None, interval: float,
     # the full-rate ring holds about a minute at the rate asked (less for very wide sources, see
     # Store.max_ring_bytes); the per-second ring an hour
     return LiveSource(Store(short_capacity=int(60 * rate) + 10, long_seconds=3600, max_ring_bytes=8 << 20),
-                      root, netns,
-                      cadence=Cadence(hot=interval), budget=Budget(interval, budget) if budget else None)
+                      root, netns, cadence=Cadence(hot=interval),
+                      budget=Budget(interval, budget) if budget else None)
 
 
-class ReplaySource(SourceDefaults):
-    """A recording played back: the same interface the app reads from a live source."""
+class ReplaySource:
+    """A recording played back: the same store and views the app reads from a live source."""
 
-    def __init__(self, path: Path, speed: float = 1.0, playing: bool = True) -> None:
-        from nettop.collectors.replay import Player
-
-        self.player = Player.open(path)
+    def __init__(self, player: Player, path: Path, speed: float = 1.0, playing: bool = True) -> None:
+        self.player = player
         self.path = path
         self.root = ProcRoot()
-        self.netns = None
+        self.netns: NetnsTarget | None = None
         self.speed = speed
         self.playing = playing
         self._wall = time.monotonic()
+
+    live: LiveSampling | None = None
+    recorder: RecordControl | None = None
+
+    @property
+    def playback(self) -> Playback:
+        return self
 
     @property
     def store(self) -> Store:
         return self.player.store
 
     @property
-    def recording(self) -> Any:
+    def recording(self) -> Recording:
         return self.player.recording
 
     def now(self) -> float:
@@ -177,8 +249,11 @@ class ReplaySource(SourceDefaults):
     def origin(self) -> float | None:
         return self.player.recording.start
 
-    def start(self, on_event: Callable[[str, str], None] | None = None) -> None:
+    def start(self, on_event: EventSink | None = None) -> None:
         self._wall = time.monotonic()
+
+    def stop(self) -> None:
+        pass
 
     def tick(self) -> None:
         """Advance the playback by the wall time since the last tick, times the speed."""
@@ -197,10 +272,10 @@ class ReplaySource(SourceDefaults):
         offset = self.player.position - rec.start
         total = rec.end - rec.start
         state = "paused" if not self.playing else ("end" if self.player.at_end else f"{self.speed:g}x")
-        return f"REPLAY {state} {stamp} (+{_hms(offset)} of {_hms(total)})"
+        return f"REPLAY {state} {stamp} (+{hms(offset)} of {hms(total)})"
 
 
-def _hms(seconds: float) -> str:
+def hms(seconds: float) -> str:
     s = int(seconds)
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 

@@ -11,7 +11,7 @@ from nettop.collectors.procfs import ProcRoot
 from nettop.collectors.snmp6 import parse_snmp6
 from nettop.collectors.sysctl import read_sysctls
 
-from .notes import Note, NoteBook
+from .notebook import Note, NoteBook
 
 
 def current_counters(root: ProcRoot) -> dict[str, int]:
@@ -55,7 +55,8 @@ def render(note: Note, root: ProcRoot) -> str:
     return "\n".join(out) + "\n"
 
 
-def explain(name: str, lang: str, root: ProcRoot = ProcRoot()) -> int:
+def explain(name: str, lang: str, root: ProcRoot | None = None) -> int:
+    root = root or ProcRoot()
     book = NoteBook(lang)
     note = book.resolve(name)
     if note is None:

@@ -15,9 +15,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 LAB = "nettop-lab"
 PEER = "nettop-lab-peer"
@@ -32,7 +32,7 @@ class LabError(RuntimeError):
 
 
 def run(*argv: str) -> None:
-    proc = subprocess.run(argv, capture_output=True, text=True)
+    proc = subprocess.run(argv, check=False, capture_output=True, text=True)
     if proc.returncode != 0:
         raise LabError(f"{' '.join(argv)}: {proc.stderr.strip() or proc.returncode}")
 
@@ -241,17 +241,17 @@ def _wait_pressure_gone(seconds: float) -> None:
 
 
 def _loopback_exchange() -> None:
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        with socket.create_connection(server.getsockname(), timeout=1) as client:
-            peer, _ = server.accept()
-            with peer:
-                client.sendall(b"z" * 65536)
-                received = 0
-                while received < 65536:
-                    chunk = peer.recv(65536)
-                    if not chunk:
-                        break
-                    received += len(chunk)
+    with socket.create_server(("127.0.0.1", 0)) as server, \
+            socket.create_connection(server.getsockname(), timeout=1) as client:
+        peer, _ = server.accept()
+        with peer:
+            client.sendall(b"z" * 65536)
+            received = 0
+            while received < 65536:
+                chunk = peer.recv(65536)
+                if not chunk:
+                    break
+                received += len(chunk)
 
 
 def cleanup() -> list[str]:
@@ -259,7 +259,7 @@ def cleanup() -> list[str]:
     done = []
     for ns in (LAB, PEER):
         if (Path("/run/netns") / ns).exists():
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+            subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True)
             done.append(f"deleted namespace {ns}")
     if restore_tcp_mem():
         done.append("restored net.ipv4.tcp_mem")
@@ -275,7 +275,7 @@ class Lab:
     def run(self, say: Callable[[str], None]) -> int:
         stop = {"now": False}
 
-        def on_signal(signum: int, frame: object) -> None:
+        def on_signal(_signum: int, _frame: object) -> None:
             stop["now"] = True
 
         old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}

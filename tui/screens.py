@@ -1,48 +1,66 @@
-"""Modal screens: every binding (`?`) and a note (`Enter`)."""
+"""Modal screens: every binding (`?`), generated from the bindings themselves, and a note (`Enter`)."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable, Iterable
+from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from .notes import Note
+from .notebook import Note
+
+HelpLine = tuple[str, str]  # (keys, what they do)
+
+
+def binding_lines(bindings: Iterable[BindingType], display: Callable[[Binding], str]) -> list[HelpLine]:
+    """One line per binding with a description; keys bound to the same action share a line."""
+    lines: dict[str, tuple[list[str], str]] = {}
+    for b in bindings:
+        if not isinstance(b, Binding) or not b.description:
+            continue
+        keys, _ = lines.setdefault(b.action, ([], b.tooltip or b.description))
+        keys.append(display(b))
+    return [(" ".join(keys), text) for keys, text in lines.values()]
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "dismiss", "close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 72; max-width: 100%; height: auto; max-height: 90%;
+    HelpScreen > VerticalScroll { width: 76; max-width: 100%; height: auto; max-height: 90%;
                                   border: round $accent; background: $surface; padding: 0 1; }
     """
 
-    def __init__(self, lines: list[tuple[str, str]]) -> None:
+    def __init__(self, sections: list[tuple[str, list[HelpLine]]]) -> None:
         super().__init__()
-        self.lines = lines
+        self.sections = sections
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static("[b]nettop keys[/b]  (Esc closes)")
-            for key, text in self.lines:
-                yield Static(f"[b]{key:>10}[/b]  {text}")
+            yield Static("[b]nettop keys[/b]  (Esc closes)", markup=True)
+            for title, lines in self.sections:
+                if lines:
+                    yield Static(f"\n[b]{title}[/b]", markup=True)
+                for key, text in lines:
+                    yield Static(f"[b]{key:>12}[/b]  {text}", markup=True)
 
 
 class NoteScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q", "dismiss", "close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "dismiss", "close")]
     DEFAULT_CSS = """
     NoteScreen { align: center middle; }
     NoteScreen > VerticalScroll { width: 90%; height: 90%; border: round $accent; background: $surface; }
     """
 
-    def __init__(self, note: Note, live: Callable[[Note], str]) -> None:
+    def __init__(self, note: Note, live: Callable[[Note], str], shown: str = "") -> None:
         super().__init__()
         self.note = note
         self.live = live
+        self.shown = shown  # a pane's note: the notes of what the pane shows
 
     def compose(self) -> ComposeResult:
         from textual.widgets import Markdown  # markdown-it costs ~40 ms: not on the path to the first frame
@@ -56,6 +74,8 @@ class NoteScreen(ModalScreen[None]):
         live = self.live(n)
         if live:
             parts += ["", "## Live values", "", live]
+        if self.shown:
+            parts += ["", "## On this pane", "", self.shown]
         if n.see_also:
             parts += ["", "See also: " + ", ".join(f"`{s}`" for s in n.see_also)]
         return "\n".join(parts)

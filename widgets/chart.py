@@ -6,7 +6,8 @@ Each chart uses its own `PlotextPlot.plt`, never the global plotext module.
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from textual.containers import Container
 
@@ -69,7 +70,7 @@ class Chart(Container):
             plt.plot(x, y, marker="braille")
         top = max([*y, *(v for _, v in lines)], default=0.0)
         plt.ylim(0, top * 1.1 if top > 0 else 1.0)  # counts and queues start at 0
-        for k, (label, value) in enumerate(lines):
+        for k, (_label, value) in enumerate(lines):
             plt.hline(value, LINE_COLORS[k % len(LINE_COLORS)])
         if lines:
             plt.xlabel("  ".join(f"{label}={value:,.0f}" for label, value in lines))

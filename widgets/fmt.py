@@ -22,6 +22,11 @@ def human(value: float | None, unit: str = "", precision: int = 1) -> str:
     return f"{sign}{v:.{precision}f}{unit}"
 
 
+def tree_label(name: str, depth: int) -> str:
+    """A row of a tree: `name` at the top, `  └ name` under it."""
+    return name if depth == 0 else f"{'  ' * (depth - 1)}└ {name}"
+
+
 def rate(value: float | None, unit: str = "/s") -> str:
     return "-" if value is None else human(value, unit)
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from nettop.collectors import keys
+from nettop.collectors.views.context import ViewContext
+from nettop.collectors.views.counters import tcpext_rows
+from nettop.collectors.views.memory import memory_states
+from nettop.collectors.views.series import series
 from textual.app import ComposeResult
 from textual.widgets import Static
-
-from nettop.collectors.views import ViewContext, memory_states, series
 
 from .chart import Chart
 from .fmt import alert, bar, human, rate, status
@@ -18,11 +21,7 @@ CHART_SECONDS = 60.0
 
 
 class MemoryPane(Pane):
-    pane_id = "memory"
-    number = 2
-    title = "Protocol memory"
-
-    def body(self) -> ComposeResult:
+    def compose(self) -> ComposeResult:
         yield SyncTable(["proto", "state", "pages", "of high", "low", "pressure", "high", "press", "peak"],
                         id="memory-table")
         yield Static("", id="memory-sockstat")
@@ -36,34 +35,27 @@ class MemoryPane(Pane):
             bar(m.pages, m.high, 14, tuple(x for x in (m.low, m.pressure) if x)),
             human(m.low), human(m.pressure), human(m.high), m.press or "-", human(m.peak_pages)))
             for m in states])
-        _, sockstat = ctx.store.latest("sockstat")
+        sockstat = ctx.latest(keys.SOCKSTAT)
         tcp = {k.partition("/")[2]: v for k, v in sockstat.items() if k.startswith("TCP/")}
         self.query_one("#memory-sockstat", Static).update(
             "sockstat TCP: " + "  ".join(f"{k} {v:,}" for k, v in tcp.items()) if tcp else "sockstat: -")
-        _, netstat = ctx.store.latest("netstat")
-        w = ctx.window("netstat")
-        rows = []
-        for name in PRESSURE_COUNTERS:
-            full = f"TcpExt.{name}"
-            if full in netstat:
-                r = ctx.rate(w, full)
-                rows.append((full, (name, human(netstat[full]), human(ctx.mark.delta("netstat", full, netstat[full])),
-                                    alert(rate(r, ""), r))))
-        self.query_one("#memory-counters", SyncTable).sync(rows)
+        self.query_one("#memory-counters", SyncTable).sync(
+            [(r.name, (r.name.partition(".")[2], human(r.value), human(r.delta), alert(rate(r.rate, ""), r.rate)))
+             for r in tcpext_rows(ctx, PRESSURE_COUNTERS)])
         chart = self.query_one("#memory-chart", Chart)
-        chart.display = self.charts_fit(ui)
+        chart.display = self.charts_fit()
         if chart.display:
-            xs, ys = series(ctx.store, "sockstat", "TCP/mem", CHART_SECONDS, ctx.now)
+            xs, ys = series(ctx.store, keys.SOCKSTAT, "TCP/mem", CHART_SECONDS, ctx.now)
             tcp_state = states[0]
             lines = [(label, float(v)) for label, v in (("low", tcp_state.low), ("pressure", tcp_state.pressure),
                                                         ("high", tcp_state.high)) if v]
             chart.plot("TCP memory (pages), last 60 s", xs, ys, lines)
 
     def note_keys(self, ctx: ViewContext) -> list[str]:
-        _, sockstat = ctx.store.latest("sockstat")
-        keys = [f"counter-TcpExt.{n}" for n in PRESSURE_COUNTERS]
-        keys += [f"counter-sockstat.{k.replace('/', '.')}" for k in sockstat if k.startswith(("TCP/", "UDP/"))]
-        return keys + ["counter-protocols.press", "sysctl-net.ipv4.tcp_mem", "sysctl-net.ipv4.udp_mem"]
+        sockstat = ctx.latest(keys.SOCKSTAT)
+        out = [f"counter-TcpExt.{n}" for n in PRESSURE_COUNTERS]
+        out += [f"counter-sockstat.{k.replace('/', '.')}" for k in sockstat if k.startswith(("TCP/", "UDP/"))]
+        return [*out, "counter-protocols.press", "sysctl-net.ipv4.tcp_mem", "sysctl-net.ipv4.udp_mem"]
 
     def note_for_cursor(self) -> str:
         key = self.query_one("#memory-counters", SyncTable).current_key()

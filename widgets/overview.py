@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-
 from dataclasses import replace
 
-from rich.text import Text
-
 from nettop.collectors.findings import Finding, evaluate
-from nettop.collectors.views import Stage, StageItem, ViewContext, funnel, movers
+from nettop.collectors.views.context import ViewContext
+from nettop.collectors.views.overview import Stage, StageItem, funnel, movers, overview_note_keys
+from rich.text import Text
+from textual.app import ComposeResult
 
 from .fmt import human, rate, status
-from .pane import Pane, UiState
+from .pane import Pane, PaneInfo, UiState
 from .synctable import SyncTable
 
 FINDINGS_WINDOW = 10.0  # seconds: findings judge a trend, not one frame
@@ -40,20 +39,18 @@ def stage_text(stage: Stage) -> Text:
 
 
 class OverviewPane(Pane):
-    pane_id = "overview"
-    number = 1
-    title = "Overview: wire -> socket"
+    def __init__(self, info: PaneInfo) -> None:
+        super().__init__(info)
+        self._stages: dict[str, list[StageItem]] = {}
+        self._findings: dict[str, Finding] = {}
 
-    def body(self) -> ComposeResult:
+    def compose(self) -> ComposeResult:
         yield SyncTable(["stage", "state", "what moves (rate, total)"], id="overview-funnel")
         yield SyncTable(["finding", "what (last 10 s)"], id="overview-findings")
         yield SyncTable(["moved since mark", "delta", "rate/s"], id="overview-movers", classes="main")
 
-    _stages: dict[str, list[StageItem]] = {}
-    _findings: dict[str, Finding] = {}
-
     def update_view(self, ctx: ViewContext, ui: UiState) -> None:
-        rows = []
+        rows: list[tuple[str, tuple[str, Text, Text | str]]] = []
         stages = funnel(ctx)
         self._stages = {s.key: s.items for s in stages}
         for stage in stages:
@@ -74,7 +71,7 @@ class OverviewPane(Pane):
     def note_for_cursor(self) -> str:
         findings = self.query_one("#overview-findings", SyncTable)
         if findings.has_focus and findings.current_key() in self._findings:
-            return self._findings[findings.current_key() or ""].note or "pane-overview"
+            return self._findings[findings.current_key() or ""].note or self.info.note
         table = self.query_one("#overview-funnel", SyncTable)
         movers_table = self.query_one("#overview-movers", SyncTable)
         if movers_table.has_focus and movers_table.current_key():
@@ -83,9 +80,7 @@ class OverviewPane(Pane):
         worst = next((i for i in self._stages.get(key or "", []) if i.status != "ok"), None)
         if worst is not None and worst.name:
             return f"counter-{worst.name}"
-        return STAGE_NOTES.get(key or "", "pane-overview")
+        return STAGE_NOTES.get(key or "", self.info.note)
 
     def note_keys(self, ctx: ViewContext) -> list[str]:
-        keys = [f"counter-{i.name}" for stage in funnel(ctx) for i in stage.items if i.name]
-        keys += [f"counter-{r.name}" for r in movers(ctx)]
-        return keys + ["sysctl-net.ipv4.tcp_mem", "sysctl-net.ipv4.udp_mem"]
+        return overview_note_keys(ctx)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from nettop.collectors.nlstats import TC_COUNTERS, TC_GAUGES
+from nettop.collectors.views.context import ViewContext
+from nettop.collectors.views.series import series
+from nettop.collectors.views.tc import SOURCE_OF, TcRow, tc_rows
 from textual.app import ComposeResult
-
-from nettop.collectors.views import TcRow, ViewContext, series, tc_rows
 
 from .chart import Chart
 from .fmt import alert, human, rate
@@ -23,11 +25,7 @@ def busiest(rows: list[TcRow]) -> str | None:
 
 
 class QdiscsPane(Pane):
-    pane_id = "qdiscs"
-    number = 4
-    title = "Qdiscs and classes"
-
-    def body(self) -> ComposeResult:
+    def compose(self) -> ComposeResult:
         yield SyncTable(["device / object", "kind", "backlog B", "peak B", "qlen", "drops/s", "overlim/s",
                          "requeue/s", "bytes/s"], id="qdiscs-table", classes="main")
         yield Chart(id="qdiscs-chart", classes="chart")
@@ -42,13 +40,15 @@ class QdiscsPane(Pane):
             rate(r.requeues_rate, ""), rate(r.bytes_rate, ""))) for r in rows],
             initial=busiest(rows))
         chart = self.query_one("#qdiscs-chart", Chart)
-        chart.display = self.charts_fit(ui)
+        chart.display = self.charts_fit()
         key = table.current_key()
         if chart.display and key:
             what, _, prefix = key.partition(":")
-            source = "qdiscs" if what == "qdisc" else "classes"
-            xs, ys = series(ctx.store, source, f"{prefix}/backlog_bytes", CHART_SECONDS, ctx.now)
+            xs, ys = series(ctx.store, SOURCE_OF[what], f"{prefix}/backlog_bytes", CHART_SECONDS, ctx.now)
             chart.plot(f"backlog of {prefix} (bytes), every sample", xs, ys, key=key)
 
     def note_for_cursor(self) -> str:
         return "figures-qdisc"
+
+    def note_keys(self, ctx: ViewContext) -> list[str]:
+        return [f"counter-qdisc.{f}" for f in (*TC_COUNTERS, *TC_GAUGES)]

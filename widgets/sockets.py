@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from nettop.collectors.views.context import ViewContext
+from nettop.collectors.views.sockets import listener_rows, state_counts
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
-
-from nettop.collectors.views import ViewContext, listener_rows, state_counts
 
 from .fmt import alert, bar, human, rate
 from .pane import Pane, UiState
@@ -14,11 +14,7 @@ from .synctable import SyncTable
 
 
 class SocketsPane(Pane):
-    pane_id = "sockets"
-    number = 7
-    title = "Sockets"
-
-    def body(self) -> ComposeResult:
+    def compose(self) -> ComposeResult:
         yield SyncTable(["listener", "queue", "peak", "backlog", "fill (peak)"], id="sockets-listeners", classes="main")
         yield Static("", id="sockets-states")
 
@@ -36,7 +32,7 @@ class SocketsPane(Pane):
 
     def note_for_cursor(self) -> str:
         return "figures-listener" if self.query_one("#sockets-listeners", SyncTable).current_key() \
-            else "pane-sockets"
+            else self.info.note
 
     def note_keys(self, ctx: ViewContext) -> list[str]:
         keys = ["counter-listener.accept_queue", "counter-listener.backlog", "counter-TcpExt.ListenOverflows"]

@@ -7,7 +7,8 @@ of rows changes, keeping the cursor on the same row key.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from rich.text import Text
 from textual import events
@@ -20,7 +21,7 @@ def _width(cell: Any) -> int:
     return cell.cell_len if isinstance(cell, Text) else len(str(cell))
 
 
-class SyncTable(DataTable):
+class SyncTable(DataTable[Any]):
     DEFAULT_CSS = """
     SyncTable { height: auto; max-height: 12; scrollbar-size: 1 1; }
     SyncTable.main { height: 1fr; max-height: 100%; }
@@ -73,7 +74,7 @@ class SyncTable(DataTable):
             return
         for key, cells in rows:
             old = self._rows[key]
-            for i, (a, b) in enumerate(zip(old, cells)):
+            for i, (a, b) in enumerate(zip(old, cells, strict=False)):
                 if a != b:
                     # re-measuring a column walks every row: only when this cell is wider than all before
                     wider = _width(b) > self._widths[i]
