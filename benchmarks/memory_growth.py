@@ -12,9 +12,9 @@ import argparse
 import time
 
 import psutil
-
 from nettop.collectors.procfs import ProcRoot
-from nettop.collectors.sampler import Cadence, Sampler
+from nettop.collectors.sampler import Sampler
+from nettop.collectors.sources import Cadence
 from nettop.tui.datasource import live_source
 
 

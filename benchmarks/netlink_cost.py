@@ -17,12 +17,11 @@ import tempfile
 import threading
 import time
 import uuid
-from typing import Callable
-
-from pyroute2 import IPRoute
+from collections.abc import Callable
 
 from nettop.collectors import netns
 from nettop.collectors.nlsources import LinkStatsSource, NetlinkContext, QdiscSource
+from pyroute2 import IPRoute
 
 
 def build(ns: str, links: int) -> None:

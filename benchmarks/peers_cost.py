@@ -17,8 +17,8 @@ import subprocess
 import time
 
 from nettop.collectors.procfs import ProcRoot
-from nettop.collectors.sampler import Cadence, Sampler
-from nettop.collectors.sources import Tier
+from nettop.collectors.sampler import Sampler
+from nettop.collectors.sources import Cadence, Tier
 from nettop.collectors.store import Store
 
 PEERS = (["nstat", "-az"], ["ip", "-s", "-j", "link"], ["tc", "-s", "-j", "qdisc"], ["ss", "-ltn"])

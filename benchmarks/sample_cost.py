@@ -15,8 +15,8 @@ import statistics
 import time
 
 from nettop.collectors.procfs import ProcRoot
-from nettop.collectors.sampler import Cadence, Sampler
-from nettop.collectors.sources import ProcSource, Tier
+from nettop.collectors.sampler import Sampler
+from nettop.collectors.sources import Cadence, ProcSource, Tier
 from nettop.collectors.store import Store
 
 

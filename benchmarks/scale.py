@@ -22,8 +22,8 @@ import uuid
 
 from nettop.collectors import netns
 from nettop.collectors.procfs import ProcRoot
-from nettop.collectors.sampler import Cadence, Sampler
-from nettop.collectors.sources import Tier
+from nettop.collectors.sampler import Sampler
+from nettop.collectors.sources import Cadence, Tier
 from nettop.collectors.store import Store
 
 
@@ -70,7 +70,8 @@ def capture(session: str) -> str:
     return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
 
 
-def key_to_frame(ns: str, last_link: str) -> tuple[float, str]:
+def key_to_frame(ns: str, link: str) -> tuple[float, str]:
+    """Seconds from key `5` until the row of `link` is drawn (not only the pane's title)."""
     session = f"scale-{uuid.uuid4().hex[:6]}"
     cmd = f"{sys.executable} -m nettop.tui.cli --netns {ns} --panes 1"
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "48", cmd], check=True)
@@ -82,7 +83,7 @@ def key_to_frame(ns: str, last_link: str) -> tuple[float, str]:
         status = next((line for line in capture(session).splitlines() if "sampling" in line), "")
         start = time.monotonic()
         subprocess.run(["tmux", "send-keys", "-t", session, "5"], check=True)
-        while "Interfaces" not in capture(session) and time.monotonic() - start < 10:
+        while f" {link} " not in capture(session) and time.monotonic() - start < 10:
             time.sleep(0.002)
         return time.monotonic() - start, status.strip()
     finally:
@@ -101,7 +102,7 @@ def main() -> None:
             try:
                 build(ns, links)
                 cost = sample_cost(ns)
-                latency, status = key_to_frame(ns, f"s{links // 2 - 1}b")
+                latency, status = key_to_frame(ns, "s0a")
                 print(f"{links:5d} links: one hot sample {cost * 1000:7.2f} ms CPU | key to frame "
                       f"{latency * 1000:6.0f} ms | {status.split('|')[1].strip() if '|' in status else status}",
                       flush=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -74,7 +73,7 @@ async def shoot(ns: str) -> None:
         app = NettopApp(data, panes=panes)
         async with app.run_test(size=size) as pilot:
             await pilot.pause(3.0)
-            app.refresh_panes(force=True)
+            app.monitor.refresh_panes(force=True)
             await pilot.pause(0.2)
             app.save_screenshot(name, str(HERE))
         print(f"wrote screenshots/{name}")
@@ -94,7 +93,7 @@ def main() -> None:
             load.wait()
     finally:
         for ns in (a, b):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+            subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True)
 
 
 if __name__ == "__main__":

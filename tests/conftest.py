@@ -2,22 +2,23 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 if TYPE_CHECKING:
+    from nettop.collectors.keys import Key
     from nettop.collectors.procfs import ProcRoot
     from nettop.collectors.store import Store
 
@@ -58,7 +59,7 @@ class LoopbackTraffic:
                 self.sent += len(payload)
                 time.sleep(0.002)
 
-    def __enter__(self) -> "LoopbackTraffic":
+    def __enter__(self) -> LoopbackTraffic:
         for t in self._threads:
             t.start()
         return self
@@ -159,17 +160,18 @@ class FrozenClock:
         return self.now
 
 
-def recorded_store() -> tuple["Store", "ProcRoot", FrozenClock]:
+def recorded_store() -> tuple[Store, ProcRoot, FrozenClock]:
     """A store filled from recorded samples: the captured 6.18 /proc files, moved
     forward over 3 s (overflows, drops, traffic), plus netlink records of a small
     topology with an htb tree whose pfifo is full. No threads, no wall clock."""
     import tempfile
 
-    from nettop.collectors.nlinfo import Link
-    from nettop.collectors.nlsources import Address, Route, Routing
+    from nettop.collectors import keys
+    from nettop.collectors.nlinfo import Address, Link, Route, Routing
     from nettop.collectors.nlstats import LINK_STATS64_FIELDS, DiagSocket, TcStats
     from nettop.collectors.procfs import ProcRoot
-    from nettop.collectors.sampler import Cadence, Sampler
+    from nettop.collectors.sampler import Sampler
+    from nettop.collectors.sources import Cadence
     from nettop.collectors.store import Store
 
     tmp = Path(tempfile.mkdtemp(prefix="nettop-rec-"))
@@ -201,12 +203,12 @@ def recorded_store() -> tuple["Store", "ProcRoot", FrozenClock]:
         vals[1 + names.index("ListenOverflows")] = str(step * 3)
         vals[1 + names.index("ListenDrops")] = str(step * 3)
         vals[1 + names.index("TCPRcvCoalesce")] = str(1000 + step * 50)
-        (net / "netstat").write_text("\n".join([header, " ".join(vals)] + netstat0.splitlines()[2:]) + "\n")
+        (net / "netstat").write_text("\n".join([header, " ".join(vals), *netstat0.splitlines()[2:]]) + "\n")
         (net / "sockstat").write_text(re.sub(r"(TCP: .* mem )\d+", lambda m: f"{m.group(1)}{1100 + step * 5}",
                                              sockstat0))
         words = softnet0[0].split()
         words[1] = f"{step * 2:08x}"
-        (net / "softnet_stat").write_text("\n".join([" ".join(words)] + softnet0[1:]) + "\n")
+        (net / "softnet_stat").write_text("\n".join([" ".join(words), *softnet0[1:]]) + "\n")
         sampler.tick()
         t = clock.now
         stats = {i: [0] * len(LINK_STATS64_FIELDS) for i in links}
@@ -214,32 +216,34 @@ def recorded_store() -> tuple["Store", "ProcRoot", FrozenClock]:
         stats[2][LINK_STATS64_FIELDS.index("rx_packets")] = 10_000 + step * 100
         stats[4][LINK_STATS64_FIELDS.index("tx_bytes")] = step * 50_000
         cols = tuple(f"{links[i].name}/{f}" for i in links for f in LINK_STATS64_FIELDS)
-        store.record("links", t, (), [], links)
-        store.record("link_stats", t, cols, [v for i in links for v in stats[i]])
+        store.record(keys.LINKS, t, (), [], links)
+        store.record(keys.LINK_STATS, t, cols, [v for i in links for v in stats[i]])
         full = step % 10 in (3, 4)  # a 0.2 s burst every second; the last sample is quiet
-        qd = [TcStats(1, 0, 0xFFFFFFFF, "noqueue"),
-              TcStats(2, 0x10000, 0xFFFFFFFF, "htb", bytes=step * 12_000, packets=step * 10, overlimits=step * 4),
-              TcStats(2, 0x200000, 0x10020, "pfifo", bytes=step * 12_000, packets=step * 10, drops=step * 7,
-                      backlog_bytes=12_000 if full else 0, backlog_packets=10 if full else 0)]
-        cl = [TcStats(2, 0x10001, 0xFFFFFFFF, "htb", bytes=step * 12_000, packets=step * 10),
-              TcStats(2, 0x10020, 0x10001, "htb", bytes=step * 12_000, packets=step * 10, drops=step * 7,
+        qd = [TcStats(1, 0, 0xFFFFFFFF, "noqueue", dev="lo"),
+              TcStats(2, 0x10000, 0xFFFFFFFF, "htb", dev="eth0", bytes=step * 12_000, packets=step * 10,
+                      overlimits=step * 4),
+              TcStats(2, 0x200000, 0x10020, "pfifo", dev="eth0", bytes=step * 12_000, packets=step * 10,
+                      drops=step * 7, backlog_bytes=12_000 if full else 0, backlog_packets=10 if full else 0)]
+        cl = [TcStats(2, 0x10001, 0xFFFFFFFF, "htb", dev="eth0", bytes=step * 12_000, packets=step * 10),
+              TcStats(2, 0x10020, 0x10001, "htb", dev="eth0", bytes=step * 12_000, packets=step * 10, drops=step * 7,
                       overlimits=step * 4, backlog_bytes=12_000 if full else 0, backlog_packets=10 if full else 0,
-                      xstats={"lends": step, "borrows": 0, "giants": 0, "tokens": -1000, "ctokens": -1000})]
-        for source, records in (("qdiscs", qd), ("classes", cl)):
+                      xstats={"lends": step, "borrows": 0, "giants": 0, "tokens": -1000, "ctokens": -1000},
+                      options={"rate": 125000, "ceil": 125000})]
+        for key, records in ((keys.QDISCS, qd), (keys.CLASSES, cl)):
             cols = tuple(f"{links[r.ifindex].name} {_h(r.handle)}/{f}" for r in records for f in _TC)
-            store.declare(source, lambda c: c.rpartition("/")[2].startswith("backlog"))
-            store.record(source, t, cols, [v for r in records for v in r.values()],
-                         records if source == "qdiscs" else (records, {(2, 0x10020): {"rate": 125000, "ceil": 125000}}))
+            store.declare(key, lambda c: c.rpartition("/")[2].startswith("backlog"))
+            store.record(key, t, cols, [v for r in records for v in r.values()], records)
         socks = [DiagSocket(2, 10, "0.0.0.0:8080", min(step, 4), 3, 4242, 0),
                  DiagSocket(10, 10, "[::]:22", 0, 128, 4243, 0)]
-        store.declare("listeners", lambda c: True)
-        store.record("listeners", t, tuple(f"{s.local}/{f}" for s in socks for f in ("accept_queue", "backlog")),
+        store.declare(keys.LISTENERS, lambda c: True)
+        store.record(keys.LISTENERS, t, tuple(f"{s.local}/{f}" for s in socks for f in ("accept_queue", "backlog")),
                      [v for s in socks for v in (s.rqueue, s.wqueue)], socks)
-        store.record("bql", t, ("eth0 tx-0/limit",), [3000], {"eth0": {"tx": 1, "rx": 1}})
-        store.record("routing", t, (), [], Routing([Address(2, "192.0.2.2", 24)], [Route("0.0.0.0", 0, "192.0.2.1", 2)]))
+        store.record(keys.BQL, t, ("eth0 tx-0/limit",), [3000], {"eth0": {"tx": 1, "rx": 1}})
+        store.record(keys.ROUTING, t, (), [], Routing([Address(2, "192.0.2.2", 24)],
+                                                     [Route("0.0.0.0", 0, "192.0.2.1", 2)]))
         states = {"ESTABLISHED": 40 + step, "TIME_WAIT": 100 + 2 * step, "LISTEN": 2, "CLOSE_WAIT": 1}
-        store.declare("tcp_states", lambda c: True)
-        store.record("tcp_states", t, tuple(states), list(states.values()), states)
+        store.declare(keys.TCP_STATES, lambda c: True)
+        store.record(keys.TCP_STATES, t, tuple(states), list(states.values()), states)
     return store, root, clock
 
 
@@ -256,7 +260,8 @@ def make_recording(path: Path, steps: int = 30) -> Path:
     import tempfile
 
     from nettop.collectors.recording import Recorder
-    from nettop.collectors.sampler import Cadence, Sampler
+    from nettop.collectors.sampler import Sampler
+    from nettop.collectors.sources import Cadence
     from nettop.collectors.store import Store
 
     root_dir = Path(tempfile.mkdtemp(prefix="nettop-recsrc-"))
@@ -282,3 +287,10 @@ def make_recording(path: Path, steps: int = 30) -> Path:
         sampler.tick()
     recorder.close()
     return path
+
+
+def K(name: str) -> Key[Any]:
+    """A source's key by name: the registered one, or a key of a test's own."""
+    from nettop.collectors.keys import Key, by_name
+
+    return by_name(name) or Key(name)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
-from prometheus_client.parser import text_string_to_metric_families
-
 from conftest import recorded_store
 from nettop.collectors.export import NettopCollector, exposition
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
+from prometheus_client.parser import text_string_to_metric_families
 
 
 def samples(text: bytes, openmetrics: bool = False) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import recorded_store
+from conftest import K, recorded_store
 from nettop.collectors.findings import evaluate, exit_code
-from nettop.collectors.nlinfo import Link
-from nettop.collectors.nlsources import Address, Route, Routing
+from nettop.collectors.nlinfo import Address, Link, Route, Routing
 from nettop.collectors.nlstats import DiagSocket, TcStats
-from nettop.collectors.sampler import SYSCTL_SOURCE
 from nettop.collectors.store import Store
 from nettop.collectors.sysctl import SysctlReading
-from nettop.collectors.views import Mark, ViewContext
+from nettop.collectors.views.context import Mark, ViewContext
 
 KNOBS = {"net.core.somaxconn": "4096", "net.ipv4.tcp_syncookies": "1", "net.ipv4.tcp_mem": "1000 1500 2000",
          "net.ipv4.tcp_max_orphans": "1000", "net.ipv4.tcp_max_tw_buckets": "1000",
@@ -24,20 +22,20 @@ def build(series: dict[str, list[dict[str, int]]], knobs: dict[str, str] | None 
           details: dict[str, Any] | None = None, seconds: float = 3.0) -> ViewContext:
     """A store with one sample per second-fraction for each source, then a context over all of it."""
     store = Store(short_capacity=100)
-    store.declare("listeners", lambda c: True)
-    store.declare("sockstat", lambda c: True)
-    store.declare("qdiscs", lambda c: c.rpartition("/")[2].startswith("backlog"))
+    store.declare(K("listeners"), lambda c: True)
+    store.declare(K("sockstat"), lambda c: True)
+    store.declare(K("qdiscs"), lambda c: c.rpartition("/")[2].startswith("backlog"))
     t = 0.0
     steps = max(len(v) for v in series.values()) if series else 1
     for k in range(steps):
         t = k * seconds / max(1, steps - 1)
         for source, samples in series.items():
             row = samples[min(k, len(samples) - 1)]
-            store.record(source, t, tuple(row), list(row.values()), (details or {}).get(source))
-    store.record(SYSCTL_SOURCE, t, (), [], SysctlReading({**KNOBS, **(knobs or {})}))
+            store.record(K(source), t, tuple(row), list(row.values()), (details or {}).get(source))
+    store.record(K("sysctl"), t, (), [], SysctlReading({**KNOBS, **(knobs or {})}))
     for source, detail in (details or {}).items():
         if source not in series:
-            store.record(source, t, (), [], detail)
+            store.record(K(source), t, (), [], detail)
     return ViewContext(store, t, Mark(0.0), rate_window=seconds + 1, peak_window=seconds + 1)
 
 

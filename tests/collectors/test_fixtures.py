@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from nettop.collectors.errors import ParseError
 from nettop.collectors.netdev import parse_netdev
 from nettop.collectors.netstat import parse_netstat
@@ -159,7 +158,7 @@ def test_rhel_style_sockstat_without_udplite() -> None:
 
 def test_old_dev_formats() -> None:
     old = parse_netdev(read("variants/dev-linux-2.6"))
-    assert old["eth0"]["rx_bytes"] == 4294901760 and old["eth1"]["tx_colls"] == 41
+    assert old["eth0"]["rx_bytes"] == 4294901760 and old["eth1"]["collisions"] == 41
     odd = parse_netdev(read("variants/dev-odd-names"))
     assert any(v["rx_bytes"] > 2**32 for v in odd.values())
     assert any("." in name for name in odd) and any(not name.isascii() for name in odd)

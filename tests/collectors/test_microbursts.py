@@ -8,10 +8,11 @@ import sys
 import threading
 import time
 
-from conftest import Topology, root_only
+from conftest import K, Topology, root_only
 from nettop.collectors.netns import resolve
 from nettop.collectors.procfs import ProcRoot
-from nettop.collectors.sampler import Cadence, Sampler
+from nettop.collectors.sampler import Sampler
+from nettop.collectors.sources import Cadence
 from nettop.collectors.store import Store
 
 pytestmark = root_only
@@ -58,11 +59,11 @@ def test_every_burst_shows_as_a_peak_while_a_1_hz_look_misses_most(topology: Top
         if poller.is_alive():
             poller.join()
     starts = [float(line) for line in burster.stdout.split()]
-    window = store.window("qdiscs")
+    window = store.window(K("qdiscs"))
     assert window is not None
     column = "v0 20:/backlog_bytes"
     ts, backlog = list(window.ts), list(window.column(column))
-    caught = sum(1 for s in starts if max((b for t, b in zip(ts, backlog) if s <= t <= s + 0.25), default=0) > 0)
+    caught = sum(1 for s in starts if max((b for t, b in zip(ts, backlog, strict=False) if s <= t <= s + 0.25), default=0) > 0)
     assert caught >= BURSTS - 1, f"nettop saw {caught} of {BURSTS} bursts"
     missed_by_tc = sum(1 for b in tc_seen if b == 0)
     print(f"nettop caught {caught}/{BURSTS} bursts; tc once a second saw a backlog {len(tc_seen) - missed_by_tc} "

@@ -7,14 +7,30 @@ import struct
 from pathlib import Path
 
 import pytest
+from nettop.collectors.netlink import (
+    NETLINK_ROUTE,
+    NETLINK_SOCK_DIAG,
+    RTM_GETQDISC,
+    RTM_GETSTATS,
+    SOCK_DIAG_BY_FAMILY,
+    Dumper,
+    iter_attrs,
+    open_socket,
+)
+from nettop.collectors.nlinfo import decode_link, link_relations
+from nettop.collectors.nlstats import (
+    LINK_STATS64_FIELDS,
+    TCP_LISTEN,
+    decode_diag,
+    decode_link_stats,
+    decode_tc,
+    diag_request,
+    format_handle,
+    stats_request,
+    tc_request,
+)
 from pyroute2.netlink.rtnl.ifstatsmsg import ifstatsmsg
 from pyroute2.netlink.rtnl.tcmsg import tcmsg
-
-from nettop.collectors.netlink import (NETLINK_ROUTE, NETLINK_SOCK_DIAG, RTM_GETQDISC, RTM_GETSTATS,
-                                       SOCK_DIAG_BY_FAMILY, Dumper, iter_attrs, open_socket)
-from nettop.collectors.nlinfo import decode_link, link_relations
-from nettop.collectors.nlstats import (LINK_STATS64_FIELDS, TCP_LISTEN, decode_diag, decode_link_stats,
-                                       decode_tc, diag_request, format_handle, stats_request, tc_request)
 
 RECORDED = Path(__file__).parent.parent / "fixtures" / "netlink"
 
@@ -99,7 +115,7 @@ def test_link_stats_match_pyroute2_field_by_field() -> None:
         full.decode()
         theirs = full.get_attr("IFLA_STATS_LINK_64")
         assert full["ifindex"] == index
-        for name, value in zip(LINK_STATS64_FIELDS, ours):
+        for name, value in zip(LINK_STATS64_FIELDS, ours, strict=False):
             if name in theirs:  # pyroute2 0.9 lacks rx_nohandler and rx_otherhost_dropped
                 assert theirs[name] == value, name
 

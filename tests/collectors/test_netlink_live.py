@@ -9,14 +9,15 @@ import threading
 import time
 from typing import Any
 
-from conftest import Topology, root_only, sh
+from conftest import K, Topology, root_only, sh
 
 pytestmark = root_only
 from nettop.collectors.netns import resolve
 from nettop.collectors.nlinfo import link_relations
 from nettop.collectors.procfs import ProcRoot
-from nettop.collectors.sampler import Cadence, Sampler
+from nettop.collectors.sampler import Sampler
 from nettop.collectors.snapshot import build_snapshot
+from nettop.collectors.sources import Cadence
 from nettop.collectors.store import Store
 
 COUNTERS = ("bytes", "packets", "drops", "overlimits", "requeues")
@@ -38,7 +39,7 @@ def snapshot_of(sampler: Sampler) -> dict[str, Any]:
 
 def test_link_kinds_and_hierarchy_match_ip(topology: Topology) -> None:
     sampler = watch(topology.a, 0.05)
-    links = sampler.store.detail("links")
+    links = sampler.store.detail(K("links"))
     by_name = {link.name: link for link in links.values()}
     ip_links = {e["ifname"]: e for e in topology.json(topology.a, "ip", "-d", "-j", "link", "show")}
     assert set(by_name) == set(ip_links)
@@ -63,7 +64,7 @@ def test_link_stats_lie_between_ip_readings(topology: Topology) -> None:
                   "for _ in range(200): s.sendto(b'y'*100, ('10.77.0.2', 9))")
     sampler = watch(topology.a, 0.05)
     after = {e["ifname"]: e["stats64"] for e in topology.json(topology.a, "ip", "-s", "-j", "link", "show")}
-    _, latest = sampler.store.latest("link_stats")
+    _, latest = sampler.store.latest(K("link_stats"))
     for dev in ("v0", "lo", "br0"):
         for ours, section, key in (("tx_packets", "tx", "packets"), ("tx_bytes", "tx", "bytes"),
                                    ("rx_packets", "rx", "packets"), ("tx_dropped", "tx", "dropped")):
@@ -112,7 +113,7 @@ def test_qdisc_and_class_stats_match_tc_and_peaks_are_caught(topology: Topology)
     classes = {c["handle"]: c for c in snap["classes"]}
     tc_cls = tc_classes(topology)
     for handle in ("1:1", "1:20"):
-        for field in COUNTERS + ("backlog_bytes", "backlog_packets"):
+        for field in (*COUNTERS, "backlog_bytes", "backlog_packets"):
             assert classes[handle][field] == tc_cls[handle][field], (handle, field)
         for field in ("lends", "borrows", "giants"):
             assert classes[handle]["xstats"][field] == tc_cls[handle][field], (handle, field)
@@ -154,7 +155,7 @@ def test_full_accept_queue_matches_ss_and_overflows_count(topology: Topology) ->
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
         before = watch(topology.b, 0.02)
-        overflows_before = before.store.latest("netstat")[1]["TcpExt.ListenOverflows"]
+        overflows_before = before.store.latest(K("netstat"))[1]["TcpExt.ListenOverflows"]
         clients = subprocess.Popen(["ip", "netns", "exec", topology.a, sys.executable, "-c", CLIENTS])
         time.sleep(1.5)
         sampler = watch(topology.b, 0.1)
@@ -192,7 +193,7 @@ def test_links_and_qdiscs_that_come_and_go_mid_run(topology: Topology) -> None:
     assert any(q["dev"] == "late0" and q["handle"] == "5:" for q in mid["qdiscs"])
     assert "late0" in mid["interfaces"] and mid["interfaces"]["late0"]["stats"]["tx_packets"] == 0
     assert "p2" in mid["interfaces"] and "p2" not in end["interfaces"] and "p2x" not in end["interfaces"]
-    assert all(not k.startswith("p2/") for k in sampler.store.latest("link_stats")[1])
+    assert all(not k.startswith("p2/") for k in sampler.store.latest(K("link_stats"))[1])
     assert all(s["parse_errors"] == 0 for s in end["sources"].values() if "parse_errors" in s)
     assert end["sources"]["link_stats"]["ok"] and end["sources"]["qdiscs"]["ok"]
 
@@ -208,7 +209,7 @@ def test_namespace_deleted_while_watched(netns) -> None:  # type: ignore[no-unty
     sampler.join()  # returns well before 10 s: the sampler noticed
     assert sampler.gone == f"network namespace {ns} was deleted"
     for name in ("netstat", "link_stats", "qdiscs"):
-        status = sampler.store.status(name)
+        status = sampler.store.status(K(name))
         assert status.ok is False and status.error == sampler.gone
     assert ("netstat", f"unavailable: {sampler.gone}") in events
     snap = snapshot_of(sampler)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from nettop.collectors.errors import ParseError
 from nettop.collectors.netdev import parse_netdev, parse_netdev_flat
 from nettop.collectors.netstat import parse_netstat, parse_netstat_flat
@@ -112,7 +111,7 @@ def test_protocols_keeps_kernel_tokens_and_numbers() -> None:
 
 def test_protocols_flat_has_press_only_where_implemented() -> None:
     names, values = parse_protocols_flat(PROTOCOLS)
-    flat = dict(zip(names, values))
+    flat = dict(zip(names, values, strict=False))
     assert flat["TCP/press"] == 1
     assert "UNIX-STREAM/press" not in flat
     assert flat["TCP/memory"] == 197
@@ -141,7 +140,7 @@ SOCKSTAT = "sockets: used 9\nTCP: inuse 1 orphan 0 tw 8 alloc 1 mem 5\nFRAG: inu
 def test_sockstat_structured_and_flat() -> None:
     assert parse_sockstat(SOCKSTAT)["TCP"] == {"inuse": 1, "orphan": 0, "tw": 8, "alloc": 1, "mem": 5}
     names, values = parse_sockstat_flat(SOCKSTAT)
-    assert dict(zip(names, values))["sockets/used"] == 9
+    assert dict(zip(names, values, strict=False))["sockets/used"] == 9
 
 
 @pytest.mark.parametrize("text", ["TCP: inuse\n", "TCP inuse 1\n", "TCP: inuse one\n"])
@@ -217,7 +216,7 @@ def test_dev_odd_names_and_big_counters() -> None:
     assert got["veth-a_b"]["tx_packets"] == 1
     assert got["wl\xe4n0"]["tx_compressed"] == 16
     names, values = parse_netdev_flat(text)
-    assert dict(zip(names, values))["eth0.100/tx_packets"] == 8
+    assert dict(zip(names, values, strict=False))["eth0.100/tx_packets"] == 8
 
 
 def test_dev_invalid_utf8_name_is_escaped_not_lost() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-
+from conftest import K
 from nettop.collectors.rates import counter_delta, gauge_peak, last_rate, peak_rate
 from nettop.collectors.rings import Ring
 from nettop.collectors.store import Store
@@ -72,70 +72,69 @@ def test_ring_reshape_keeps_matching_history() -> None:
 
 def test_store_window_is_a_copy() -> None:
     store = Store(short_capacity=10)
-    store.record("s", 0.0, ("x",), [1])
-    window = store.window("s")
-    store.record("s", 1.0, ("x",), [2])
+    store.record(K("s"), 0.0, ("x",), [1])
+    window = store.window(K("s"))
+    store.record(K("s"), 1.0, ("x",), [2])
     assert list(window.column("x")) == [1]  # the reader's copy did not move
-    assert list(store.window("s").column("x")) == [1, 2]
+    assert list(store.window(K("s")).column("x")) == [1, 2]
 
 
 def test_store_keeps_exact_integers_past_2_53() -> None:
     store = Store()
     big = 2**64 - 3
-    store.record("dev", 0.0, ("eth0/rx_bytes",), [big])
-    assert store.latest("dev")[1]["eth0/rx_bytes"] == big
+    store.record(K("dev"), 0.0, ("eth0/rx_bytes",), [big])
+    assert store.latest(K("dev"))[1]["eth0/rx_bytes"] == big
 
 
 def test_interface_that_vanishes_is_dropped_and_others_keep_history() -> None:
     store = Store(short_capacity=10)
-    store.record("dev", 0.0, ("a/rx", "b/rx"), [1, 5])
-    store.record("dev", 1.0, ("a/rx", "b/rx"), [2, 6])
-    store.record("dev", 2.0, ("a/rx",), [4])  # b vanished
-    window = store.window("dev")
+    store.record(K("dev"), 0.0, ("a/rx", "b/rx"), [1, 5])
+    store.record(K("dev"), 1.0, ("a/rx", "b/rx"), [2, 6])
+    store.record(K("dev"), 2.0, ("a/rx",), [4])  # b vanished
+    window = store.window(K("dev"))
     assert window.columns == ("a/rx",)
     assert window.delta("a/rx").delta == 3
-    _, latest = store.latest("dev")
+    _, latest = store.latest(K("dev"))
     assert latest == {"a/rx": 4}
 
 
 def test_a_new_interface_has_no_fake_history() -> None:
     store = Store(short_capacity=10)
-    store.record("dev", 0.0, ("a/rx",), [1])
-    store.record("dev", 1.0, ("a/rx", "c/rx"), [2, 100])
-    store.record("dev", 2.0, ("a/rx", "c/rx"), [3, 150])
-    d = store.window("dev").delta("c/rx")
+    store.record(K("dev"), 0.0, ("a/rx",), [1])
+    store.record(K("dev"), 1.0, ("a/rx", "c/rx"), [2, 100])
+    store.record(K("dev"), 2.0, ("a/rx", "c/rx"), [3, 150])
+    d = store.window(K("dev")).delta("c/rx")
     assert d.delta == 50 and d.seconds == 1.0
 
 
 def test_per_second_ring_holds_last_and_gauge_extremes() -> None:
     store = Store(short_capacity=100, long_seconds=5)
-    store.declare("g", is_gauge=lambda n: n == "q")
+    store.declare(K("g"), is_gauge=lambda n: n == "q")
     for i, (t, q) in enumerate([(10.1, 3), (10.5, 9), (10.9, 1), (11.2, 4)]):
-        store.record("g", t, ("c", "q"), [i, q])
-    columns, ts, last = store.seconds("g")
-    assert list(ts) == [10.0]  # 11 is still open
-    assert list(last) == [2, 1]
+        store.record(K("g"), t, ("c", "q"), [i, q])
     series = store._series["g"]
-    assert series.seconds is not None
+    assert series.seconds is not None and series.seconds.count == 1  # 11 is still open
+    assert series.seconds.ts[0] == 10.0 and list(series.seconds.last[:2]) == [2, 1]
     assert series.seconds.max[0] == 9 and series.seconds.min[0] == 1
 
 
 def test_per_second_ring_is_bounded() -> None:
     store = Store(short_capacity=4, long_seconds=3)
     for t in range(10):
-        store.record("s", float(t), ("x",), [t])
-    _, ts, last = store.seconds("s")
-    assert list(ts) == [6.0, 7.0, 8.0]
-    assert list(last) == [6, 7, 8]
+        store.record(K("s"), float(t), ("x",), [t])
+    window = store.window(K("s"), since=0.0)  # asks for more than the full-rate ring holds
+    assert list(window.ts) == [6.0, 7.0, 8.0, 9.0]  # type: ignore[union-attr]  # the seconds kept add nothing older
+    series = store._series["s"]
+    assert series.seconds is not None and series.seconds.count == 3
 
 
 def test_status_reports_a_source_down_once() -> None:
     store = Store()
-    assert store.mark_unavailable("s", 0.0, "absent") is True
-    assert store.mark_unavailable("s", 1.0, "absent") is False
-    assert store.status("s").ok is False
-    assert store.record("s", 2.0, ("x",), [1]) is True  # it came back
-    assert store.status("s").ok is True
+    assert store.mark_unavailable(K("s"), 0.0, "absent") is True
+    assert store.mark_unavailable(K("s"), 1.0, "absent") is False
+    assert store.status(K("s")).ok is False
+    assert store.record(K("s"), 2.0, ("x",), [1]) is True  # it came back
+    assert store.status(K("s")).ok is True
 
 
 @pytest.mark.parametrize("capacity", [0, 1])
@@ -148,24 +147,26 @@ def test_wide_sources_keep_a_shorter_history_not_more_memory() -> None:
     store = Store(short_capacity=1000, long_seconds=1000, max_ring_bytes=8 * 100 * 10)
     wide = tuple(f"link{i}/rx_bytes" for i in range(100))
     for t in range(50):
-        store.record("link_stats", float(t), wide, list(range(100)))
+        store.record(K("link_stats"), float(t), wide, list(range(100)))
     series = store._series["link_stats"]
     assert series.ring is not None and series.ring.capacity == 10 and len(series.ring.buf) == 1000
-    assert series.seconds is not None and series.seconds.capacity == 10
-    narrow = store.window("link_stats")
+    assert series.seconds is not None and series.seconds.capacity <= 10  # a row also keeps its last time
+    narrow = store.window(K("link_stats"))
     assert narrow is not None and len(narrow) == 10  # the newest ten samples
-    store.record("link_stats", 50.0, wide[:5], list(range(5)))  # links went away: history regrows
+    store.record(K("link_stats"), 50.0, wide[:5], list(range(5)))  # links went away: history regrows
     assert store._series["link_stats"].ring.capacity == 200  # type: ignore[union-attr]
-    assert list(store.window("link_stats").column("link0/rx_bytes"))[-2:] == [0, 0]  # type: ignore[union-attr]
+    assert list(store.window(K("link_stats")).column("link0/rx_bytes"))[-2:] == [0, 0]  # type: ignore[union-attr]
 
 
 def test_second_ring_reshape_into_a_smaller_ring_keeps_the_newest() -> None:
     store = Store(short_capacity=4, long_seconds=20, max_ring_bytes=8 * 2 * 20)
     for t in range(10):
-        store.record("s", float(t), ("a",), [t])
-    store.record("s", 10.0, ("a", "b"), [10, 1])
-    columns, ts, last = store.seconds("s")  # type: ignore[misc]
-    assert columns == ("a", "b") and list(ts)[-3:] == [7.0, 8.0, 9.0]
+        store.record(K("s"), float(t), ("a",), [t])
+    store.record(K("s"), 10.0, ("a", "b"), [10, 1])
+    series = store._series["s"]
+    assert series.seconds is not None and series.seconds.columns == ("a", "b")
+    newest = [series.seconds.ts[(series.seconds.head - k) % series.seconds.capacity] for k in (3, 2, 1)]
+    assert newest == [7.0, 8.0, 9.0]
 
 
 def test_rows_since_across_the_wrap_point() -> None:
@@ -175,3 +176,19 @@ def test_rows_since_across_the_wrap_point() -> None:
     assert [ring.rows_since(s) for s in (None, 0.0, 3.0, 3.5, 6.0, 7.0, 7.5)] == [5, 5, 5, 4, 2, 1, 0]
     empty = Ring(("a",), capacity=3)
     assert empty.rows_since(0.0) == 0
+
+
+def test_a_window_longer_than_the_full_rate_ring_is_completed_from_the_seconds() -> None:
+    """A wide source keeps a short full-rate ring; a 10 s window still sees the whole 10 s, with
+    each older second's last counter value and its gauge's peak (a burst is not lost)."""
+    store = Store(short_capacity=5, long_seconds=60)
+    key = K("q")
+    store.declare(key, is_gauge=lambda c: c == "backlog")
+    for k in range(100):  # 10 Hz for 10 s: a 50 ms burst to 900 at t=2.3
+        t = k / 10
+        store.record(key, t, ("drops", "backlog"), [k, 900 if k == 23 else 1])
+    window = store.window(key, since=0.0)
+    assert window is not None and len(window) > 5
+    assert window.peak("backlog") == 900
+    assert window.delta("drops").delta == pytest.approx(99 - 9, abs=1)  # from the end of second 0
+    assert store.window(key, last=3) is not None and len(store.window(key, last=3)) == 3  # type: ignore[arg-type]

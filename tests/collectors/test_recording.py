@@ -10,13 +10,21 @@ import time
 from pathlib import Path
 
 import pytest
-
-from conftest import make_recording
+from conftest import FIXTURES, K, make_recording
+from nettop.collectors import keys
 from nettop.collectors.procfs import ProcRoot
-from nettop.collectors.recording import (CHUNK_HEAD, FILE_MAGIC, Recorder, RecordingError, _chunk, make_header,
-                                         read_recording)
+from nettop.collectors.recording import (
+    CHUNK_HEAD,
+    FILE_MAGIC,
+    Recorder,
+    RecordingError,
+    _chunk,
+    make_header,
+    read_recording,
+)
 from nettop.collectors.replay import Player
 from nettop.collectors.sampler import Sampler
+from nettop.collectors.snapshot import build_snapshot
 from nettop.collectors.sources import Cadence
 from nettop.collectors.store import Store
 
@@ -40,16 +48,16 @@ def test_replay_equals_what_the_recorder_saw(tmp_path: Path, loopback_traffic) -
         player = Player(rec)
         player.seek(t)
         for source in ("netstat", "dev", "link_stats", "qdiscs", "listeners", "softnet_stat"):
-            want = live.window(source)
-            got = player.store.window(source)
+            want = live.window(K(source))
+            got = player.store.window(K(source))
             assert want is not None and got is not None
             n = sum(1 for x in want.ts if x <= t + 1e-6)
             assert len(got) == n, source
             assert list(got.data) == list(want.data)[: n * len(want.columns)], source
             assert got.columns == want.columns
-    assert player.store.latest("netstat")[1] == live.latest("netstat")[1]
-    assert player.store.detail("listeners") == live.detail("listeners")
-    assert player.store.latest("snmp")[1]["Tcp.OutSegs"] > 0
+    assert player.store.latest(K("netstat"))[1] == live.latest(K("netstat"))[1]
+    assert player.store.detail(K("listeners")) == live.detail(K("listeners"))
+    assert player.store.latest(K("snmp"))[1]["Tcp.OutSegs"] > 0
 
 
 def test_a_recorder_killed_with_sigkill_leaves_a_readable_file(tmp_path: Path) -> None:
@@ -63,7 +71,7 @@ def test_a_recorder_killed_with_sigkill_leaves_a_readable_file(tmp_path: Path) -
     assert rec.end - rec.start >= 1.0
     player = Player(rec)
     player.seek(rec.end)
-    assert player.store.latest("netstat")[1]
+    assert player.store.latest(K("netstat"))[1]
 
 
 def test_a_damaged_chunk_in_the_middle_is_skipped_with_a_warning(tmp_path: Path) -> None:
@@ -104,10 +112,30 @@ def test_not_a_recording_and_other_versions_are_refused(tmp_path: Path) -> None:
         read_recording(junk)
     proc = subprocess.run([*NETTOP, "replay", str(junk)], capture_output=True, text=True)
     assert proc.returncode == 2 and "not a nettop recording" in proc.stderr
-    other = tmp_path / "v2.ntr"
-    other.write_bytes(FILE_MAGIC + _chunk([{"k": "header", "format": "nettop.recording/2"}]))
+    other = tmp_path / "v99.ntr"
+    other.write_bytes(FILE_MAGIC + _chunk([{"k": "header", "format": "nettop.recording/99"}]))
     proc = subprocess.run([*NETTOP, "snapshot", "--from", str(other)], capture_output=True, text=True)
-    assert proc.returncode == 2 and "nettop.recording/2" in proc.stderr
+    assert proc.returncode == 2 and "nettop.recording/99" in proc.stderr
+
+
+def test_a_version_1_recording_still_replays_with_every_detail() -> None:
+    """Made by nettop 0.1 (`nettop record --netns X`, a veth with htb 1: -> 1:20 -> pfifo 20: and a
+    listener): details had a shape per source and /proc/net/dev its /proc names then."""
+    rec = read_recording(FIXTURES / "recordings" / "v1-netns.ntr")
+    assert rec.header["format"] == "nettop.recording/1" and not rec.warnings
+    player = Player(rec)
+    player.seek(rec.end)
+    store = player.store
+    links = store.detail(keys.LINKS)
+    assert links and {"lo", "v0", "v0p"} <= {link.name for link in links.values()}
+    classes = store.detail(keys.CLASSES)
+    assert classes and classes[0].kind == "htb" and classes[0].options["rate"] == 125000
+    assert {q.kind for q in store.detail(keys.QDISCS) or []} >= {"htb", "pfifo"}
+    assert [s.local for s in store.detail(keys.LISTENERS) or []] == ["127.0.0.1:8080"]
+    assert "TCP" in (store.detail(keys.PROTOCOLS) or {})
+    assert "v0/rx_dropped" in store.latest(keys.DEV)[1]  # /proc/net/dev's `drop`, renamed
+    snap = build_snapshot(store, ProcRoot(), since=rec.end - 1.0, duration_s=1.0)
+    assert snap["classes"][0]["rate"] == 125000 and snap["interfaces"]["v0"]["kind"] == "veth"
 
 
 def test_snapshot_from_a_recording_at_a_moment(tmp_path: Path) -> None:

@@ -6,11 +6,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-
+from conftest import K
 from nettop.collectors.procfs import ProcRoot
-from nettop.collectors.sampler import Cadence, Sampler
+from nettop.collectors.sampler import Sampler
 from nettop.collectors.snapshot import build_snapshot
-from nettop.collectors.store import Store
+from nettop.collectors.sources import Cadence
+from nettop.collectors.store import State, Store
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
@@ -48,7 +49,7 @@ def test_fixture_root_gives_every_source(tmp_path: Path, clock: FakeClock) -> No
     s.tick()
     snap = build_snapshot(s.store, s.root, since=None, duration_s=0)
     proc_sources = ("netstat", "snmp", "snmp6", "protocols", "sockstat", "sockstat6", "softnet_stat", "dev")
-    assert all(snap["sources"][k]["ok"] for k in proc_sources + ("sysctl", "tcp_mem")), snap["sources"]
+    assert all(snap["sources"][k]["ok"] for k in (*proc_sources, "sysctl", "tcp_mem")), snap["sources"]
     # netlink would describe the running kernel, not these files: said, not mixed in
     assert snap["sources"]["qdiscs"]["ok"] is False
     assert "not the files under" in snap["sources"]["qdiscs"]["error"]
@@ -66,13 +67,15 @@ def test_absent_and_unreadable_sources_are_marked_and_the_rest_goes_on(tmp_path:
     (root.proc / "net" / "dev").mkdir()  # reading a directory fails: unreadable, not absent
     s = sampler_for(root, clock)
     s.tick()
-    assert s.store.status("snmp6").ok is False
-    assert "absent" in (s.store.status("snmp6").error or "")
-    assert s.store.status("dev").ok is False
-    assert "EISDIR" in (s.store.status("dev").error or "")
-    assert s.store.status("netstat").ok is True
+    # without snmp6 IPv6 is off: nothing is wrong, the source is listed as not applicable
+    assert s.store.status(K("snmp6")).state is State.NOT_APPLICABLE
+    assert "IPv6 is disabled" in (s.store.status(K("snmp6")).error or "")
+    assert s.store.status(K("dev")).ok is False
+    assert "EISDIR" in (s.store.status(K("dev")).error or "")
+    assert s.store.status(K("netstat")).ok is True
     snap = build_snapshot(s.store, root, since=None, duration_s=0)
-    assert snap["sources"]["snmp6"]["ok"] is False
+    assert snap["sources"]["snmp6"]["ok"] is False and snap["sources"]["snmp6"]["state"] == "not applicable"
+    assert snap["sources"]["dev"]["state"] == "down"
     assert snap["counters"]["TcpExt.ListenOverflows"]["value"] == 0
     assert snap["interfaces"] == {}
     assert snap["udp_mem"] is None and snap["sources"]["udp_mem"]["ok"] is False
@@ -85,10 +88,10 @@ def test_malformed_sample_is_counted_and_skipped(tmp_path: Path, clock: FakeCloc
     (root.proc / "net" / "netstat").write_bytes((FIXTURES / "variants/netstat-missing-value").read_bytes())
     clock.now += 0.1
     s.tick()
-    st = s.store.status("netstat")
+    st = s.store.status(K("netstat"))
     assert st.parse_errors == 1 and st.samples == 1 and st.ok is True
     assert "2" in (st.last_parse_error or "")  # names the line
-    assert s.store.status("snmp").samples == 2
+    assert s.store.status(K("snmp")).samples == 2
 
 
 def test_counter_going_backwards_is_a_gap_in_the_snapshot(tmp_path: Path, clock: FakeClock) -> None:
@@ -110,22 +113,22 @@ def test_counter_going_backwards_is_a_gap_in_the_snapshot(tmp_path: Path, clock:
 
 def test_source_that_appears_later_comes_back_on_the_cold_cadence(tmp_path: Path, clock: FakeClock) -> None:
     root = make_root(tmp_path)
-    snmp6 = root.proc / "net" / "snmp6"
-    content = snmp6.read_bytes()
-    snmp6.unlink()
+    sockstat = root.proc / "net" / "sockstat"
+    content = sockstat.read_bytes()
+    sockstat.unlink()
     events: list[tuple[str, str]] = []
     s = sampler_for(root, clock)
     s.on_event = lambda src, msg: events.append((src, msg))
     s.tick()
-    snmp6.write_bytes(content)
+    sockstat.write_bytes(content)
     clock.now += 1.0
     s.tick()
-    assert s.store.status("snmp6").ok is False  # not retried before the cold cadence
+    assert s.store.status(K("sockstat")).ok is False  # not retried before the cold cadence
     clock.now += 10.0
     s.tick()
-    assert s.store.status("snmp6").ok is True
-    assert ("snmp6", "available again") in events
-    assert sum(1 for src, msg in events if src == "snmp6" and msg.startswith("unavailable")) == 1
+    assert s.store.status(K("sockstat")).ok is True
+    assert ("sockstat", "available again") in events
+    assert sum(1 for src, msg in events if src == "sockstat" and msg.startswith("unavailable")) == 1
 
 
 def test_interface_vanishing_mid_run(tmp_path: Path, clock: FakeClock) -> None:
@@ -138,7 +141,7 @@ def test_interface_vanishing_mid_run(tmp_path: Path, clock: FakeClock) -> None:
     s.tick()
     snap = build_snapshot(s.store, root, since=None, duration_s=0.1)
     assert "ifb1" not in snap["interfaces"] and "eth0" in snap["interfaces"]
-    assert s.store.status("dev").ok is True and s.store.status("dev").parse_errors == 0
+    assert s.store.status(K("dev")).ok is True and s.store.status(K("dev")).parse_errors == 0
 
 
 def test_pid_root_reads_that_process_net_dir_and_no_sysctls(tmp_path: Path, clock: FakeClock) -> None:
@@ -149,5 +152,5 @@ def test_pid_root_reads_that_process_net_dir_and_no_sysctls(tmp_path: Path, cloc
     s = sampler_for(ProcRoot(root.proc, root.sys, pid=4242), clock)
     s.tick()
     assert s.sources[0].path == pid_net / "netstat"
-    assert s.store.status("sysctl").ok is False
-    assert "namespace" in (s.store.status("sysctl").error or "")
+    assert s.store.status(K("sysctl")).ok is False
+    assert "namespace" in (s.store.status(K("sysctl")).error or "")

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-from conftest import recorded_store
+from conftest import K, recorded_store
 from nettop.collectors.store import Store
-from nettop.collectors.views import Mark, ViewContext, funnel, movers, tc_rows
+from nettop.collectors.views.context import Mark, ViewContext
+from nettop.collectors.views.overview import funnel, movers
+from nettop.collectors.views.tc import tc_rows
 
 
 def test_a_mark_set_before_the_first_sample_counts_from_that_sample() -> None:
     store = Store()
     mark = Mark.take(store, 0.0)  # nothing sampled yet, as when the UI mounts
-    store.record("netstat", 0.5, ("TcpExt.ListenOverflows",), [10])
-    store.record("netstat", 1.5, ("TcpExt.ListenOverflows",), [25])
+    store.record(K("netstat"), 0.5, ("TcpExt.ListenOverflows",), [10])
+    store.record(K("netstat"), 1.5, ("TcpExt.ListenOverflows",), [25])
     mark.fill_missing(store)
-    assert mark.delta("netstat", "TcpExt.ListenOverflows", 25) == 15
+    assert mark.delta(K("netstat"), "TcpExt.ListenOverflows", 25) == 15
 
 
 def test_mark_gap_when_counter_went_backwards() -> None:
     mark = Mark(0.0, {"netstat": {"X": 100}})
-    assert mark.delta("netstat", "X", 40) is None
-    assert mark.delta("softnet_stat", "cpu0/processed", 5) is None
+    assert mark.delta(K("netstat"), "X", 40) is None
+    assert mark.delta(K("softnet_stat"), "cpu0/processed", 5) is None
     wrapped = Mark(0.0, {"softnet_stat": {"cpu0/processed": 2**32 - 5}})
-    assert wrapped.delta("softnet_stat", "cpu0/processed", 5, bits=32) == 10
+    assert wrapped.delta(K("softnet_stat"), "cpu0/processed", 5, bits=32) == 10
 
 
 def test_funnel_and_movers_on_recorded_samples() -> None:

@@ -6,10 +6,11 @@ import dataclasses
 import json
 from pathlib import Path
 
-from conftest import recorded_store
-from nettop.collectors.views import Mark
+from conftest import K, recorded_store
+from nettop.collectors.views.context import Mark
 from nettop.tui.app import NettopApp
 from nettop.tui.datasource import RecordedSource
+from nettop.tui.panes import PANES, pane
 from nettop.tui.screens import HelpScreen, NoteScreen
 from nettop.widgets.pane import Pane
 from nettop.widgets.synctable import SyncTable
@@ -17,14 +18,15 @@ from nettop.widgets.synctable import SyncTable
 
 def make_app(tmp_path: Path, panes: tuple[int, ...] = (1, 4, 7), **kw: object) -> NettopApp:
     store, root, clock = recorded_store()
-    app = NettopApp(RecordedSource(store, root, clock=clock, first_sample=1000.0), panes=panes, snapshot_dir=tmp_path, timers=False,
+    app = NettopApp(RecordedSource(store, root, clock=clock, first_sample=1000.0),
+                    panes=[pane(str(n)).name for n in panes], snapshot_dir=tmp_path, timers=False,
                     **kw)  # type: ignore[arg-type]
     app.test_clock = clock  # type: ignore[attr-defined]
     return app
 
 
 def shown(app: NettopApp) -> list[int]:
-    return sorted(p.number for p in app.query(Pane) if p.display)
+    return sorted(int(p.info.key) for p in app.query(Pane) if p.display)
 
 
 def table_keys(app: NettopApp, table_id: str) -> list[str]:
@@ -79,6 +81,7 @@ async def test_filter_changed_only_and_sort(tmp_path: Path) -> None:
         assert keys and all("listen" in k.lower() for k in keys) and len(keys) < everything
         await pilot.press("slash", "escape")
         assert len(table_keys(app, "counters-table")) == everything
+        app.query_one("#counters-table").focus()
         await pilot.press("c")
         changed = table_keys(app, "counters-table")
         assert set(changed) == {"TcpExt.ListenOverflows", "TcpExt.ListenDrops", "TcpExt.TCPRcvCoalesce"}
@@ -91,9 +94,9 @@ async def test_filter_changed_only_and_sort(tmp_path: Path) -> None:
 async def test_mark_restarts_deltas(tmp_path: Path) -> None:
     app = make_app(tmp_path, panes=(3,))
     async with app.run_test(size=(100, 40)) as pilot:
-        app.mark = Mark.take(app.data.store, 1000.0)
-        app.mark.values["netstat"]["TcpExt.ListenOverflows"] = 0
-        app.refresh_panes(force=True)
+        app.monitor.mark = Mark.take(app.data.store, 1000.0)
+        app.monitor.mark.values["netstat"]["TcpExt.ListenOverflows"] = 0
+        app.monitor.refresh_panes(force=True)
         assert cell(app, "counters-table", "TcpExt.ListenOverflows", 2) == "90"
         await pilot.press("m")
         assert cell(app, "counters-table", "TcpExt.ListenOverflows", 2) == "0"
@@ -104,11 +107,11 @@ async def test_pause_freezes_the_display_while_sampling_goes_on(tmp_path: Path) 
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("p")
         store = app.data.store
-        drained = [dataclasses.replace(s, rqueue=0) for s in store.detail("listeners")]
-        store.record("listeners", 1004.0, ("0.0.0.0:8080/accept_queue", "0.0.0.0:8080/backlog",
+        drained = [dataclasses.replace(s, rqueue=0) for s in store.detail(K("listeners"))]
+        store.record(K("listeners"), 1004.0, ("0.0.0.0:8080/accept_queue", "0.0.0.0:8080/backlog",
                                            "[::]:22/accept_queue", "[::]:22/backlog"), [0, 3, 0, 128], drained)
         app.test_clock.now = 1004.0  # type: ignore[attr-defined]
-        app.refresh_panes()
+        app.monitor.refresh_panes()
         assert "PAUSED" in str(app.query_one("#status").render())
         before = cell(app, "sockets-listeners", "0.0.0.0:8080", 1)
         await pilot.press("p")
@@ -123,7 +126,7 @@ async def test_snapshot_key_writes_the_engine_snapshot(tmp_path: Path) -> None:
         files = list(tmp_path.glob("nettop-*-*.json"))
         assert len(files) == 1 and (files[0].stat().st_mode & 0o777) == 0o600
         snap = json.loads(files[0].read_text())
-        assert snap["schema"] == "nettop.snapshot/1"
+        assert snap["schema"] == "nettop.snapshot/2"
         assert snap["counters"]["TcpExt.ListenOverflows"]["value"] == 90
         assert any(q["kind"] == "pfifo" for q in snap["qdiscs"])
 
@@ -142,8 +145,13 @@ async def test_help_lists_every_binding(tmp_path: Path) -> None:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = " ".join(str(s.render()) for s in app.screen.query("Static"))
-        for key in ("1 .. 8", "Tab", "Enter", "/", "c", "o", "p", "m", "s", "+ / -", "q"):
-            assert key in text
+        for spec in PANES:
+            assert f"{spec.key}  show or hide the {spec.title} pane" in text
+        for line in ("/  filter counters", "open the note for the row", "move the focus to the next table",
+                     "c  counters: only those that changed",
+                     "o  counters: sort", "p  pause", "m  mark", "s  snapshot", "+  refresh the display faster",
+                     "q  quit", "?  every key"):
+            assert line in text, line
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 
@@ -180,11 +188,11 @@ async def test_tab_cycles_focus_between_tables(tmp_path: Path) -> None:
 async def test_refresh_rate_keys_and_quit(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
-        assert app.refresh_interval == 0.5
+        assert app.monitor.refresh_interval == 0.5
         await pilot.press("plus")
-        assert app.refresh_interval == 0.25
+        assert app.monitor.refresh_interval == 0.25
         await pilot.press("minus", "minus")
-        assert app.refresh_interval == 1.0
+        assert app.monitor.refresh_interval == 1.0
         assert "refresh 1s" in str(app.query_one("#status").render())
         await pilot.press("q")
     assert app.return_code == 0
@@ -204,8 +212,8 @@ async def test_qdisc_tree_and_peak_of_a_burst(tmp_path: Path) -> None:
 async def test_a_source_down_shows_in_the_status_line(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 30)):
-        app.data.store.mark_unavailable("snmp6", 1003.0, "absent: /proc/net/snmp6")
-        app.refresh_panes(force=True)
+        app.data.store.mark_unavailable(K("snmp6"), 1003.0, "absent: /proc/net/snmp6")
+        app.monitor.refresh_panes(force=True)
         assert "1 down: snmp6" in str(app.query_one("#status").render())
 
 
@@ -233,3 +241,13 @@ async def test_a_pane_built_on_demand_has_its_columns_once(tmp_path: Path) -> No
         assert len(app.query_one("#counters-table", SyncTable).columns) == 5
         assert len(app.query_one("#interfaces-table", SyncTable).columns) == 11
         assert table_keys(app, "counters-table")  # filled right after the layout
+
+
+async def test_a_panes_own_note_lists_the_notes_of_what_it_shows(tmp_path: Path) -> None:
+    app = make_app(tmp_path, panes=(6,))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("i")
+        assert isinstance(app.screen, NoteScreen) and app.screen.note.id == "pane-softnet"
+        text = app.screen.render_markdown()
+        assert "## On this pane" in text and "`figures-softnet`" in text
+        assert "`sysctl-net.core.netdev_max_backlog`" in text

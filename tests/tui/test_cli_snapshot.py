@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import FIXTURES, needs_ip, root_only
 
 NETTOP = [sys.executable, "-m", "nettop.tui.cli"]
@@ -60,7 +59,7 @@ def test_counters_lie_between_nstat_before_and_after(loopback_traffic) -> None: 
     assert snap["counters"]["Tcp.OutSegs"]["delta"] > 0
     assert snap["counters"]["Tcp.OutSegs"]["rate"] > 0
     lo = snap["interfaces"]["lo"]
-    for field, sysfs in (("rx_bytes", "rx_bytes"), ("tx_packets", "tx_packets"), ("rx_drop", "rx_dropped")):
+    for field, sysfs in (("rx_bytes", "rx_bytes"), ("tx_packets", "tx_packets"), ("rx_dropped", "rx_dropped")):
         assert sys_before[sysfs] <= lo[field] <= sys_after[sysfs], field
     # the stream ran through the whole sample: the byte rate must be real, not a spike
     assert 0 < lo["rates"]["rx_bytes"] <= (sys_after["rx_bytes"] - sys_before["rx_bytes"]) / 0.5
@@ -68,7 +67,7 @@ def test_counters_lie_between_nstat_before_and_after(loopback_traffic) -> None: 
 
 def test_snapshot_document_shape() -> None:
     snap = snapshot("--duration", "0.3")
-    assert snap["schema"] == "nettop.snapshot/1"
+    assert snap["schema"] == "nettop.snapshot/2"
     assert 0.2 <= snap["duration_s"] <= 0.5
     assert snap["host"]["kernel"] == os.uname().release
     for source in ("netstat", "snmp", "snmp6", "protocols", "sockstat", "sockstat6", "softnet_stat", "dev"):
@@ -110,7 +109,7 @@ def test_output_file_is_private_atomic_and_not_clobbered(tmp_path: Path) -> None
     run_nettop("snapshot", "--duration", "0", "-o", str(out))
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     first = out.read_bytes()
-    assert json.loads(first)["schema"] == "nettop.snapshot/1"
+    assert json.loads(first)["schema"] == "nettop.snapshot/2"
     again = run_nettop("snapshot", "--duration", "0", "-o", str(out), check=False)
     assert again.returncode == 1 and "--force" in again.stderr
     assert out.read_bytes() == first

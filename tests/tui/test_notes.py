@@ -9,14 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, recorded_store
 from nettop.collectors.netstat import parse_netstat
 from nettop.collectors.snmp6 import parse_snmp6
-from nettop.collectors.views import Mark, ViewContext
+from nettop.collectors.views.context import Mark, ViewContext
 from nettop.tui.app import NettopApp
 from nettop.tui.datasource import RecordedSource
-from nettop.tui.notes import NOTES_DIR, Note, NoteBook, load_notes, parse_note
+from nettop.tui.notebook import NOTES_DIR, Note, NoteBook, load_notes, parse_note
+from nettop.tui.panes import PANES
 from nettop.widgets.pane import Pane
 
 LANGS = ("en", "ja")
@@ -93,13 +93,22 @@ def test_every_counter_of_this_kernel_has_a_note_in_both_languages() -> None:
         assert not missing, f"{lang}: no note for {missing[:10]} ({len(missing)} in all)"
 
 
+def test_every_pane_of_the_registry_has_its_note_in_both_languages() -> None:
+    for lang in LANGS:
+        book = NoteBook(lang)
+        for spec in PANES:
+            assert covered(book, spec.note, lang), (lang, spec.name)
+
+
 async def test_every_name_the_panes_show_has_a_note_in_both_languages(tmp_path: Path) -> None:
     store, root, clock = recorded_store()
-    app = NettopApp(RecordedSource(store, root, clock=clock, first_sample=1000.0), panes=(1, 2, 6, 7, 8),
+    app = NettopApp(RecordedSource(store, root, clock=clock, first_sample=1000.0), panes=[p.name for p in PANES],
                     snapshot_dir=tmp_path, timers=False)
     async with app.run_test(size=(160, 48)):
         ctx = ViewContext(store, clock.now, Mark.at(store, 1000.0))
-        keys = {key for pane in app.query(Pane) if pane.number in (1, 2, 6, 7, 8) for key in pane.note_keys(ctx)}
+        panes = list(app.query(Pane))
+        assert {p.info.name for p in panes} == {p.name for p in PANES}
+        keys = {key for pane in panes for key in pane.note_keys(ctx)}
     assert len(keys) > 40
     assert "counter-TcpExt.ListenOverflows" in keys and "sysctl-net.core.somaxconn" in keys
     for lang in LANGS:
@@ -151,11 +160,11 @@ def test_wildcard_counters_resolve() -> None:
 
 
 async def test_enter_in_japanese_opens_the_japanese_note_with_live_values(tmp_path: Path) -> None:
-    from nettop.widgets.synctable import SyncTable
     from nettop.tui.screens import NoteScreen
+    from nettop.widgets.synctable import SyncTable
 
     store, root, clock = recorded_store()
-    app = NettopApp(RecordedSource(store, root, clock=clock, first_sample=1000.0), panes=(3,),
+    app = NettopApp(RecordedSource(store, root, clock=clock, first_sample=1000.0), panes=("counters",),
                     snapshot_dir=tmp_path, timers=False, lang="ja")
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.query_one("#counters-table", SyncTable)

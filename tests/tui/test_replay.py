@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from conftest import make_recording, recorded_store
-from nettop.collectors.recording import read_recording
+from nettop.collectors import keys
+from nettop.collectors.recording import Recorder, read_recording
+from nettop.collectors.replay import Player
 from nettop.tui.app import NettopApp
 from nettop.tui.datasource import RecordedSource, ReplaySource
 from nettop.widgets.synctable import SyncTable
 
 
 def replay_app(tmp_path: Path, **kw: object) -> NettopApp:
-    data = ReplaySource(make_recording(tmp_path / "r.ntr"), playing=False)
-    return NettopApp(data, panes=(3,), snapshot_dir=tmp_path, timers=False, **kw)  # type: ignore[arg-type]
+    path = make_recording(tmp_path / "r.ntr")
+    data = ReplaySource(Player.open(path), path, playing=False)
+    return NettopApp(data, panes=("counters",), snapshot_dir=tmp_path, timers=False, **kw)  # type: ignore[arg-type]
 
 
 def status(app: NettopApp) -> str:
@@ -51,7 +55,7 @@ def test_replay_looks(tmp_path: Path, snap_compare) -> None:  # type: ignore[no-
 
     async def to_second_two(pilot) -> None:  # type: ignore[no-untyped-def]
         app.data.seek(app.data.recording.start + 2.0)  # type: ignore[attr-defined]
-        app.refresh_panes(force=True)
+        app.monitor.refresh_panes(force=True)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=to_second_two)
@@ -60,22 +64,26 @@ def test_replay_looks(tmp_path: Path, snap_compare) -> None:  # type: ignore[no-
 async def test_r_records_live_samples_and_stops(tmp_path: Path) -> None:
     store, root, clock = recorded_store()
 
-    class Live(RecordedSource):
-        recorder = None
+    @dataclass
+    class Recordable:
+        """The recording capability of a live source, over recorded samples."""
+
+        active: Recorder | None = None
 
         def start_recording(self, path: Path) -> None:
-            from nettop.collectors.recording import Recorder, make_header
-            self.recorder = Recorder(path, make_header(None, 0.1))
-            self.recorder.open()
-            self.recorder.sample("netstat", clock.now, ("TcpExt.ListenOverflows",), [90], None)
+            from nettop.collectors.recording import make_header
+            self.active = Recorder(path, make_header(None, 0.1))
+            self.active.open()
+            self.active.sample(keys.NETSTAT, clock.now, ("TcpExt.ListenOverflows",), [90], None)
 
         def stop_recording(self) -> Path | None:
-            recorder, self.recorder = self.recorder, None
+            recorder, self.active = self.active, None
+            assert recorder is not None
             recorder.close()
             return recorder.path
 
-    app = NettopApp(Live(store, root, clock=clock, first_sample=1000.0), panes=(1,), snapshot_dir=tmp_path,
-                    timers=False)
+    data = RecordedSource(store, root, clock=clock, first_sample=1000.0, recorder=Recordable())
+    app = NettopApp(data, panes=("overview",), snapshot_dir=tmp_path, timers=False)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.press("r")
         assert "REC nettop-" in status(app)

@@ -9,25 +9,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import recorded_store
 from nettop.tui.app import NettopApp
 from nettop.tui.datasource import RecordedSource
+from nettop.tui.panes import PANES
 
-PANES = range(1, 9)
 
-
-def app_for(panes: tuple[int, ...]) -> NettopApp:
+def app_for(panes: tuple[str, ...]) -> NettopApp:
     store, root, clock = recorded_store()
     return NettopApp(RecordedSource(store, root, clock=clock, first_sample=1000.0), panes=panes,
                      snapshot_dir=Path("/nonexistent"), timers=False)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
-@pytest.mark.parametrize("pane", PANES)
-def test_pane_looks(snap_compare, pane: int, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(app_for((pane,)), terminal_size=size)
+@pytest.mark.parametrize("pane", [p.key for p in PANES])
+def test_pane_looks(snap_compare, pane: str, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    name = next(p.name for p in PANES if p.key == pane)
+    assert snap_compare(app_for((name,)), terminal_size=size)
 
 
 def test_default_layout_wide(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(app_for((1, 4, 5, 7)), terminal_size=(160, 48))
+    assert snap_compare(app_for(("overview", "qdiscs", "interfaces", "sockets")), terminal_size=(160, 48))
