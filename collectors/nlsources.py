@@ -40,6 +40,7 @@ from .nlstats import (
     decode_link_stats,
     decode_tc,
     format_handle,
+    qdisc_options,
     stats_request,
     tc_request,
 )
@@ -197,23 +198,34 @@ def is_backlog(column: str) -> bool:
 
 
 class QdiscSource(NetlinkSource):
-    """Hot: every qdisc's TCA_STATS2 (bytes, packets, drops, overlimits, requeues, backlog)."""
+    """Hot: every qdisc's TCA_STATS2 (bytes, packets, drops, overlimits, requeues, backlog), and
+    its limits (TCA_OPTIONS), decoded once per qdisc: they name what bound when it drops."""
 
     key = keys.QDISCS
+
+    def __init__(self, ctx: NetlinkContext) -> None:
+        super().__init__(ctx)
+        self.options: dict[tuple[int, int, str], dict[str, int]] = {}
 
     def is_gauge(self, column: str) -> bool:
         return is_backlog(column)
 
     def read(self) -> Reading:
         msgs = self.ctx.dump(self.ctx.route, RTM_GETQDISC, tc_request(), "RTM_GETQDISC")
+        return decoded("qdiscs", lambda: self._decode(msgs))
 
-        def decode() -> Reading:
-            records = [decode_tc(m) for m in msgs]
-            if any(r.ifindex not in self.ctx.names for r in records):
-                self.ctx.refresh_names()
-            self.ctx.qdiscs = records
-            return _tc_flat(records, self.ctx.name), records
-        return decoded("qdiscs", decode)
+    def _decode(self, msgs: list[bytes]) -> Reading:
+        records = [decode_tc(m) for m in msgs]
+        if any(r.ifindex not in self.ctx.names for r in records):
+            self.ctx.refresh_names()
+        options: dict[tuple[int, int, str], dict[str, int]] = {}
+        for rec, msg in zip(records, msgs, strict=True):
+            key = (rec.ifindex, rec.handle, rec.kind)
+            found = self.options.get(key)
+            options[key] = rec.options = qdisc_options(msg) if found is None else found
+        self.options = options  # qdiscs that left are forgotten
+        self.ctx.qdiscs = records
+        return _tc_flat(records, self.ctx.name), records
 
 
 class ClassSource(NetlinkSource):

@@ -146,6 +146,53 @@ def decode_xstats(kind: str, xstats: bytes) -> dict[str, int]:
     return {}
 
 
+# TCA_OPTIONS of the qdiscs whose limit can bind (include/uapi/linux/pkt_sched.h)
+FIFO_KINDS = frozenset({"pfifo", "bfifo", "pfifo_head_drop"})
+TBF_QOPT = struct.Struct("=12x12xIII")  # rate, peakrate (tc_ratespec), limit, buffer, mtu
+RATESPEC_RATE = struct.Struct("=8xI")  # tc_ratespec's rate (bytes/s, 32 bits)
+HTB_GLOB = struct.Struct("=IIIII")  # version, rate2quantum, defcls, debug, direct_pkts
+SFQ_QOPT = struct.Struct("=IiIII")  # quantum, perturb_period, limit, divisor, flows
+NETEM_QOPT = struct.Struct("=II")  # latency, limit
+NESTED_U32 = {  # kind: {attribute type: option name}
+    "fq_codel": {1: "target_us", 2: "limit", 9: "memory_limit"},
+    "codel": {1: "target_us", 2: "limit"},
+    "fq": {1: "limit", 2: "flow_limit"},
+    "pie": {2: "limit"},
+    "fq_pie": {1: "limit"},
+}
+
+
+def qdisc_options(msg: bytes) -> dict[str, int]:
+    """The limits of a qdisc, from its TCA_OPTIONS: `limit` (packets, or bytes for bfifo and
+    tbf), tbf's `rate` (bytes/s), fq_codel's `target_us` and `memory_limit`, htb's `default`."""
+    kind, options = "", b""
+    for atype, start, end in iter_attrs(msg, HDR + TCMSG.size, len(msg)):
+        if atype == TCA_KIND:
+            kind = attr_string(msg, start, end)
+        elif atype == TCA_OPTIONS:
+            options = msg[start:end]
+    return _options(kind, options) if options else {}
+
+
+def _options(kind: str, raw: bytes) -> dict[str, int]:
+    if kind in FIFO_KINDS and len(raw) >= 4:
+        return {"limit": struct.unpack_from("=I", raw)[0]}
+    if kind == "sfq" and len(raw) >= SFQ_QOPT.size:
+        return {"limit": SFQ_QOPT.unpack_from(raw)[2]}
+    if kind == "netem" and len(raw) >= NETEM_QOPT.size:
+        return {"limit": NETEM_QOPT.unpack_from(raw)[1]}
+    nested = {atype: raw[start:end] for atype, start, end in iter_attrs(raw, 0, len(raw))}
+    if kind == "tbf" and 1 in nested and len(nested[1]) >= TBF_QOPT.size:
+        out = {"limit": TBF_QOPT.unpack_from(nested[1])[0], "rate": RATESPEC_RATE.unpack_from(nested[1])[0]}
+        if len(nested.get(4, b"")) >= 8:  # TCA_TBF_RATE64: rates past 32 bits
+            out["rate"] = U64.unpack_from(nested[4])[0]
+        return out
+    if kind == "htb" and len(nested.get(2, b"")) >= HTB_GLOB.size:
+        return {"default": HTB_GLOB.unpack_from(nested[2])[2]}
+    names = NESTED_U32.get(kind, {})
+    return {name: struct.unpack_from("=I", nested[a])[0] for a, name in names.items() if len(nested.get(a, b"")) >= 4}
+
+
 def format_handle(handle: int) -> str:
     """A tc handle as tc prints it: `1:`, `1:10`, `0:` (none given), `root`, `ingress`."""
     if handle == 0xFFFFFFFF:

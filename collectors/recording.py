@@ -13,6 +13,7 @@ details go through their key's codec (keys.py), which validates every field.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import struct
@@ -64,6 +65,7 @@ class Recorder:
     _last_flush: float = field(init=False, default=0.0)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     samples: int = field(init=False, default=0)
+    failed: str | None = field(init=False, default=None)  # why writing stopped (a full disk ...)
 
     def open(self) -> None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | (os.O_TRUNC if self.force else os.O_EXCL)
@@ -102,11 +104,24 @@ class Recorder:
 
     def _flush(self) -> None:
         if self._pending and self._file is not None:
-            self._file.write(_chunk(self._pending))
-            self._sync()
+            try:
+                self._file.write(_chunk(self._pending))
+                self._sync()
+            except OSError as exc:
+                self._give_up(exc)
+                return
             self._pending = []
             self._names.clear()  # each chunk names its columns again: chunks stand alone
         self._last_flush = self.clock()
+
+    def _give_up(self, exc: OSError) -> None:
+        """Stop writing; what is on disk stays readable up to its last whole chunk."""
+        self.failed = f"{exc.strerror or exc} ({self.path})"
+        self._pending = []
+        file, self._file = self._file, None
+        if file is not None:
+            with contextlib.suppress(OSError):
+                file.close()
 
     def _sync(self) -> None:
         assert self._file is not None
@@ -117,7 +132,11 @@ class Recorder:
         with self._lock:
             if self._file is not None:
                 self._flush()
-                self._file.close()
+            if self._file is not None:
+                try:
+                    self._file.close()
+                except OSError as exc:
+                    self.failed = self.failed or f"{exc.strerror or exc} ({self.path})"
                 self._file = None
 
 

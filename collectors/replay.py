@@ -24,8 +24,11 @@ def store_for_recording(rec: Recording, short_capacity: int = 6000) -> Store:
 
     store = Store(short_capacity=short_capacity, long_seconds=max(60, int(rec.end - rec.start) + 60),
                   max_ring_bytes=8 << 20)
+    from .sampler import stale_after
+    from .sources import Cadence
+
     for src in default_sources(ProcRoot()):  # nothing is opened: only their declarations are used
-        store.declare(src.key, src.is_gauge, src.bits)
+        store.declare(src.key, src.is_gauge, src.bits, max_age=stale_after(Cadence(), src.tier))
     return store
 
 

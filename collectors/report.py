@@ -160,6 +160,8 @@ def format_findings(findings: list[dict[str, Any]], where: str, duration: float)
     lines = [f"nettop doctor: {len(findings)} finding(s) in {where} over {duration:.1f} s", ""]
     for f in findings:
         lines.append(f"{f['severity'].upper():8} {f['id']}: {f['title']}")
+        if f.get("bound"):
+            lines.append(f"         bound by: {f['bound']}")
         if f.get("evidence"):
             lines.append(f"         evidence: {_pairs(f['evidence'])}")
         if f.get("knobs"):

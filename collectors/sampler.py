@@ -36,6 +36,18 @@ def _name_thread(name: bytes) -> None:
         pass
 
 
+MAX_RESTARTS = 3  # unexpected errors in a row before the sampler gives up and says so
+RESTART_DELAY = 1.0
+
+# The budget never slows the hot tier below 1 Hz: three missed reads of the slowest cadence a
+# tier can have, and its figures are stale.
+MISSED_READS = 3
+
+
+def stale_after(cadence: Cadence, tier: Tier) -> float:
+    return MISSED_READS * max(1.0, cadence.of(tier))
+
+
 class SampleSink(Protocol):
     """Takes every sample as it comes (a recorder)."""
 
@@ -74,13 +86,14 @@ class Sampler:
         if self.sources is None:
             self.sources = default_sources(self.root, self.netns)
         for src in self.sources:
-            self.store.declare(src.key, src.is_gauge, src.bits)
+            self.store.declare(src.key, src.is_gauge, src.bits, max_age=stale_after(self.cadence, src.tier))
         self._due: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._netns_inode: int | None = None
         self.gone: str | None = None  # why the watched namespace went away
-        self.failed: BaseException | None = None
+        self.failed: BaseException | None = None  # why the thread stopped for good
+        self.last_error: tuple[float, str] | None = None  # the newest unexpected error, restarted after
 
     @property
     def all_sources(self) -> list[Source]:
@@ -110,7 +123,14 @@ class Sampler:
         except ParseError as exc:
             self.store.parse_error(src.key, str(exc))
             return
-        came_back = self.store.record(src.key, t, names, values, detail)
+        except Exception as exc:  # noqa: BLE001  # a bug in one source must not stop the others
+            self._down(src.key, f"internal error: {type(exc).__name__}: {exc}")
+            return
+        try:
+            came_back = self.store.record(src.key, t, names, values, detail)
+        except (ValueError, TypeError, OverflowError) as exc:
+            self.store.parse_error(src.key, f"{src.key.name}: cannot store the sample: {exc}")
+            return
         if self.recorder is not None:
             self.recorder.sample(src.key, t, names, values, detail)
         if came_back and self.on_event:
@@ -172,12 +192,26 @@ class Sampler:
         _name_thread(b"nettop-sampler")
         try:
             self.enter_netns()
-            self.run(until)
+            self._run_restarting(until)
         except BaseException as exc:  # noqa: BLE001  # reported by join(); a sampler must not die silently
             self.failed = exc
         finally:
             for src in self.all_sources:
                 src.close()
+
+    def _run_restarting(self, until: float | None) -> None:
+        """Run; after an unexpected error, say so and start again, up to MAX_RESTARTS times."""
+        for attempt in range(MAX_RESTARTS + 1):
+            try:
+                self.run(until)
+                return
+            except Exception as exc:
+                self.last_error = (self.clock(), f"{type(exc).__name__}: {exc}")
+                if attempt == MAX_RESTARTS or self._stop.is_set():
+                    raise
+                if self.on_event:
+                    self.on_event("sampler", f"error, restarting: {self.last_error[1]}")
+                self._stop.wait(RESTART_DELAY)
 
     def start(self, until: float | None = None) -> None:
         self._stop.clear()
@@ -186,14 +220,19 @@ class Sampler:
         self._thread.start()
 
     def join(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        """Wait for the thread; its failure, if any, is raised here."""
+        self._wait()
         if self.failed is not None:
             raise self.failed
 
+    def _wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
     def stop(self) -> None:
+        """Stop and close everything; a failure stays in `failed` for the caller to report."""
         self._stop.set()
-        self.join()
+        self._wait()
         for src in self.all_sources:
             src.close()

@@ -109,6 +109,7 @@ class _Series:
     gauges: frozenset[str] = frozenset()
     is_gauge: Callable[[str], bool] | None = None
     bits: int | None = None
+    max_age: float | None = None  # seconds after which the newest sample is stale
     version: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     status: SourceStatus = field(default_factory=SourceStatus)
@@ -145,10 +146,14 @@ class Store:
         return series
 
     def declare(self, key: Key[Any], is_gauge: Callable[[str], bool] | None = None,
-                bits: int | None = None) -> None:
-        """Say which of a source's columns are gauges and how wide its counters are."""
+                bits: int | None = None, max_age: float | None = None) -> None:
+        """Say which of a source's columns are gauges, how wide its counters are, and after how
+        long without a sample its figures are stale (None: never)."""
         s = self._get(key)
-        s.is_gauge, s.bits = is_gauge, bits
+        s.is_gauge, s.bits, s.max_age = is_gauge, bits, max_age
+
+    def max_age(self, key: Key[Any]) -> float | None:
+        return self._get(key).max_age
 
     def sources(self) -> list[Key[Any]]:
         return list(self._keys.values())

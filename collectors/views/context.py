@@ -7,12 +7,31 @@ between two refreshes still shows; deltas count from the mark.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import keys
 from ..keys import Key
 from ..nlstats import TcStats, format_handle
-from ..store import Store, Window
+from ..store import State, Store, Window
+
+if TYPE_CHECKING:
+    from ..owners import SocketOwners
+
+LIVE, STALE, DOWN, NOT_APPLICABLE, PENDING = "live", "stale", "down", "not applicable", "pending"
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """Whether a source's figures describe now: live, stale (no sample for too long), down,
+    not applicable here, or not read yet; with the time of its last sample and why."""
+
+    state: str
+    last_seen: float | None = None
+    reason: str | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.state == LIVE
 
 
 @dataclass
@@ -68,16 +87,41 @@ class ViewContext:
     peak_window: float = 2.0
     _windows: dict[tuple[str, float], Window | None] = field(default_factory=dict, repr=False)
     _latest: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
+    owners: SocketOwners | None = None  # who owns a socket, when the caller wants names
+    _fresh: dict[str, Freshness] = field(default_factory=dict, repr=False)
 
     # --- samples -------------------------------------------------------------------------
 
     def window(self, key: Key[Any], seconds: float | None = None) -> Window | None:
-        """A copy of the source's recent samples, taken once per context and reused."""
+        """A copy of the source's recent samples, taken once per context and reused; at least the
+        two newest samples, so a rate exists whatever the sampling rate (1 Hz under a budget)."""
         span = seconds or self.rate_window
         cache = (key.name, span)
         if cache not in self._windows:
-            self._windows[cache] = self.store.window(key, since=self.now - span)
+            w = self.store.window(key, since=self.now - span)
+            if w is not None and len(w) < 2:
+                w = self.store.window(key, last=2)
+            self._windows[cache] = w
         return self._windows[cache]
+
+    def freshness(self, key: Key[Any]) -> Freshness:
+        if key.name not in self._fresh:
+            self._fresh[key.name] = self._freshness(key)
+        return self._fresh[key.name]
+
+    def _freshness(self, key: Key[Any]) -> Freshness:
+        st = self.store.status(key)
+        if st.state is State.DOWN:
+            return Freshness(DOWN, st.last_sample, st.error)
+        if st.state is State.NOT_APPLICABLE:
+            return Freshness(NOT_APPLICABLE, st.last_sample, st.error)
+        if st.state is State.PENDING or st.last_sample is None:
+            return Freshness(PENDING)
+        max_age = self.store.max_age(key)
+        age = self.now - st.last_sample
+        if max_age is not None and age > max_age:
+            return Freshness(STALE, st.last_sample, f"no sample for {age:.0f} s")
+        return Freshness(LIVE, st.last_sample)
 
     def latest(self, key: Key[Any]) -> dict[str, int]:
         """The newest exact values of a source, read once per context."""
@@ -139,6 +183,13 @@ class ViewContext:
             return None
 
     # --- names -------------------------------------------------------------------------------
+
+    def owner(self, inode: int) -> str | None:
+        """`name[pid]` of the process holding a socket, when it can be seen."""
+        if self.owners is None or not inode:
+            return None
+        found = self.owners.lookup([inode]).get(inode)
+        return f"{found[1]}[{found[0]}]" if found else None
 
     def link_name(self, ifindex: int) -> str:
         links = self.store.detail(keys.LINKS) or {}

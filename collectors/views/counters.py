@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .. import keys
 from ..keys import COUNTER_KEYS
 from .context import ViewContext
+
+# What an operator looks for first: packets dropped or in error, then signs of trouble (loss,
+# timeouts, cookies), then the rest (traffic). Counter names are the kernel's, matched by word.
+DROPS_OR_ERRORS = re.compile(r"Drop|Overflow|Err|Fail|Prune|Abort|Discard|NoPorts|Csum|Refused|Reject|Unreach")
+TROUBLE = re.compile(r"Retrans|Timeout|Lost|Loss|Syncookies|Collapse|Rst|Reset|Pressure|Squeeze|Reorder|Recovery")
+
+
+def counter_weight(name: str) -> int:
+    """2 for drops and errors, 1 for signs of trouble, 0 for traffic: the order of `o` and movers."""
+    field = name.rpartition(".")[2]
+    if DROPS_OR_ERRORS.search(field):
+        return 2
+    return 1 if TROUBLE.search(field) else 0
 
 
 @dataclass

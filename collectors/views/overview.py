@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from .. import keys
-from ..keys import COUNTER_KEYS
-from .context import ViewContext, field_of
-from .counters import CounterRow, tcpext_rows
+from ..keys import COUNTER_KEYS, Key
+from .context import Freshness, ViewContext, field_of
+from .counters import CounterRow, counter_weight, tcpext_rows
 from .memory import BAD, OK, WARN, memory_states
+from .tc import leaf_qdiscs
+
+STALE = "stale"
+RANK = {OK: 0, WARN: 1, BAD: 2}
+SEVERITY_STATUS = {"warning": WARN, "critical": BAD}
+
+
+class StageAlert(Protocol):
+    """What the funnel needs of a finding: the stage it speaks for and how bad it is."""
+
+    stage: str
+    severity: str
 
 
 @dataclass
@@ -27,11 +41,27 @@ class Stage:
     items: list[StageItem]
     available: bool = True
     reason: str | None = None
+    alert: str = OK  # the worst finding on this stage
+    freshness: Freshness | None = None  # of the source it reads, when that is not live
 
     @property
     def status(self) -> str:
-        states = {i.status for i in self.items}
+        """ok, warn or bad from its figures and its findings; stale when its source is not live."""
+        if self.freshness is not None:
+            return STALE
+        states = {i.status for i in self.items} | {self.alert}
         return BAD if BAD in states else WARN if WARN in states else OK
+
+    @property
+    def word(self) -> str:
+        """What the state column says: `DROP` when something drops, `CRIT` for a critical finding
+        without drops, `WARN`, `ok`, or `?` when the figures are not live."""
+        status = self.status
+        if status == STALE:
+            return "?"
+        if status == BAD:
+            return "DROP" if any(i.status == BAD for i in self.items) else "CRIT"
+        return {WARN: "WARN", OK: "ok"}[status]
 
 
 def _drop_status(rate: float | None) -> str:
@@ -63,24 +93,32 @@ def _softnet_stage(ctx: ViewContext) -> Stage:
 
 
 def _qdisc_stage(ctx: ViewContext) -> Stage:
-    drops, dtotal = ctx.sum_rate(keys.QDISCS, "drops")
-    backlog_cols = [c for c in ctx.latest(keys.QDISCS) if field_of(c) == "backlog_bytes"]
-    peaks = [p for p in (ctx.peak(keys.QDISCS, c) for c in backlog_cols) if p is not None]
+    """Drops and backlog of the leaf qdiscs only: a classful qdisc adds up its children's, so
+    summing every qdisc would count a packet twice (tc -s shows it once per leaf)."""
+    w = ctx.window(keys.QDISCS)
+    leaves = [ctx.tc_entity(r) for r in leaf_qdiscs(ctx)]
+    rates = [r for r in (ctx.rate(w, f"{e}/drops") for e in leaves) if r is not None]
+    drops = sum(rates) if rates else None
+    latest = ctx.latest(keys.QDISCS)
+    total = sum(latest.get(f"{e}/drops", 0) for e in leaves)
+    peaks = [p for p in (ctx.peak(keys.QDISCS, f"{e}/backlog_bytes") for e in leaves) if p is not None]
     peak = max(peaks) if peaks else 0.0
-    status = ctx.store.status(keys.QDISCS)
     return Stage("qdisc", "qdiscs", [
-        StageItem("drops", drops, dtotal, _drop_status(drops), "qdisc.drops"),
-        StageItem("backlog peak B", None, peak, WARN if peak else OK, "qdisc.backlog_bytes")],
-        available=not status.down, reason=status.error)
+        StageItem("drops", drops, total, _drop_status(drops), "qdisc.drops"),
+        StageItem("backlog peak B", None, peak, WARN if peak else OK, "qdisc.backlog_bytes")])
 
 
 TCP_DROPS = ("ListenOverflows", "ListenDrops", "TCPRcvQDrop", "PruneCalled", "RcvPruned", "OfoPruned",
              "TCPAbortOnMemory")
+TCP_WARNINGS = ("SyncookiesSent", "TCPReqQFullDrop")  # a SYN queue overflowing: not a drop of data (yet)
 
 
 def _tcp_stage(ctx: ViewContext) -> Stage:
-    return Stage("tcp", "TCP", [StageItem(r.name.partition(".")[2], r.rate, r.value, BAD if r.rate else OK, r.name)
-                                for r in tcpext_rows(ctx, TCP_DROPS)])
+    items = [StageItem(r.name.partition(".")[2], r.rate, r.value, BAD if r.rate else OK, r.name)
+             for r in tcpext_rows(ctx, TCP_DROPS)]
+    items += [StageItem(r.name.partition(".")[2], r.rate, r.value, WARN, r.name)
+              for r in tcpext_rows(ctx, TCP_WARNINGS) if r.rate]
+    return Stage("tcp", "TCP", items)
 
 
 def _memory_stage(ctx: ViewContext) -> Stage:
@@ -96,9 +134,29 @@ def _memory_stage(ctx: ViewContext) -> Stage:
     return Stage("memory", "memory", items)
 
 
-def funnel(ctx: ViewContext) -> list[Stage]:
-    """Wire to socket: NIC -> softnet -> qdiscs -> TCP -> memory pressure."""
-    return [_nic_stage(ctx), _softnet_stage(ctx), _qdisc_stage(ctx), _tcp_stage(ctx), _memory_stage(ctx)]
+def _sources(ctx: ViewContext) -> dict[str, Key[Any]]:
+    return {"nic": ctx.link_source(), "softnet": keys.SOFTNET, "qdisc": keys.QDISCS, "tcp": keys.NETSTAT,
+            "memory": keys.SOCKSTAT}
+
+
+def funnel(ctx: ViewContext, alerts: Iterable[StageAlert] = ()) -> list[Stage]:
+    """Wire to socket: NIC -> softnet -> qdiscs -> TCP -> memory pressure. A stage is at least as
+    bad as the findings on it, and `stale` when its source is not live (never a stale `ok`)."""
+    stages = [_nic_stage(ctx), _softnet_stage(ctx), _qdisc_stage(ctx), _tcp_stage(ctx), _memory_stage(ctx)]
+    worst: dict[str, str] = {}
+    for a in alerts:
+        status = SEVERITY_STATUS.get(a.severity, OK)
+        if RANK[status] > RANK[worst.get(a.stage, OK)]:
+            worst[a.stage] = status
+    sources = _sources(ctx)
+    for stage in stages:
+        stage.alert = worst.get(stage.key, OK)
+        fresh = ctx.freshness(sources[stage.key])
+        if not fresh.live and fresh.state != "not applicable":
+            stage.freshness = fresh
+        elif fresh.state == "not applicable":
+            stage.available, stage.reason = False, fresh.reason
+    return stages
 
 
 def movers(ctx: ViewContext, limit: int = 8) -> list[CounterRow]:
@@ -112,7 +170,7 @@ def movers(ctx: ViewContext, limit: int = 8) -> list[CounterRow]:
             d = ctx.mark.delta(key, name, value)
             if d:
                 moved.append((d, name, k, value))
-    moved.sort(reverse=True)
+    moved.sort(key=lambda m: (counter_weight(m[1]), m[0], m[1]), reverse=True)
     rows = []
     for d, name, k, value in moved[:limit]:
         rows.append(CounterRow(name, name.partition(".")[0], value, d,

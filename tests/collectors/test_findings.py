@@ -77,7 +77,17 @@ def test_backlog_cut_by_somaxconn_is_named() -> None:
     rows = [{"10.0.0.1:80/accept_queue": q, "10.0.0.1:80/backlog": 128} for q in (128, 129)]
     ctx = build({"listeners": rows}, knobs={"net.core.somaxconn": "128"}, details=listeners(129, 128))
     (finding,) = evaluate(ctx)
-    assert "somaxconn" in finding.title and finding.knobs["net.core.somaxconn"] == "128"
+    assert finding.bound.startswith("net.core.somaxconn 128: it cut")
+    assert finding.knobs == {"net.core.somaxconn": "128"} and finding.stage == "tcp"
+
+
+def test_an_application_backlog_below_somaxconn_is_the_limit_named() -> None:
+    """listen(fd, 4) under somaxconn 4096: raising somaxconn would change nothing."""
+    rows = [{"10.0.0.1:80/accept_queue": q, "10.0.0.1:80/backlog": 4} for q in (4, 5)]
+    ctx = build({"listeners": rows}, knobs={"net.core.somaxconn": "4096"}, details=listeners(5, 4))
+    (finding,) = evaluate(ctx)
+    assert "listen() backlog 4" in finding.bound and "4096 is higher and not the limit" in finding.bound
+    assert finding.knobs == {"listen() backlog": "4", "net.core.somaxconn": "4096 (not binding)"}
 
 
 def test_syn_flood_with_and_without_cookies() -> None:
@@ -114,6 +124,40 @@ def test_qdisc_drops_are_reported_once_at_the_leaf_and_standing_queues_found() -
     assert [(f.id, f.subject) for f in found] == [("qdisc-drops", "eth0 20:"), ("qdisc-standing-queue", "eth0 20:")]
     drains = [{"eth0 20:/drops": 0, "eth0 20:/backlog_bytes": b} for b in (900, 0, 900, 0)]
     assert ids(build({"qdiscs": drains}, details=details)) == []
+
+
+def test_qdisc_drops_name_the_leaf_limit_and_the_class_ceiling_that_bound() -> None:
+    leaf = TcStats(2, 0x200000, 0x10020, "pfifo", dev="eth0", drops=40, options={"limit": 20})
+    cls = TcStats(2, 0x10020, 0x10001, "htb", dev="eth0", options={"rate": 125000, "ceil": 125000})
+    details = {"qdiscs": [tc(0x10000, "htb", 0xFFFFFFFF), leaf], "classes": [cls],
+               "links": {2: Link(2, "eth0", None, txqlen=1000)}}
+    series = {"qdiscs": [{"eth0 20:/drops": 10 * k} for k in range(4)],
+              "classes": [{"eth0 1:20/bytes": 125000 * k} for k in range(4)]}
+    (finding,) = [f for f in evaluate(build(series, details=details, seconds=3.0)) if f.id == "qdisc-drops"]
+    assert finding.knobs["eth0 20: pfifo limit"] == "20 packets"
+    assert finding.knobs["eth0 class 1:20 htb"].startswith("rate 1Mbit/s ceil 1Mbit/s, sending 1Mbit/s")
+    assert "held at its ceil" in finding.bound and "net.core.default_qdisc" not in finding.knobs
+
+
+def test_drops_of_a_default_qdisc_name_the_txqueuelen() -> None:
+    details = {"qdiscs": [TcStats(2, 0, 0xFFFFFFFF, "pfifo_fast", dev="eth0")],
+               "links": {2: Link(2, "eth0", None, txqlen=1000)}}
+    found = evaluate(build({"qdiscs": [{"eth0 0:/drops": 5 * k} for k in range(4)]}, details=details,
+                           knobs={"net.core.default_qdisc": "pfifo_fast"}))
+    assert found[0].knobs["eth0 txqueuelen (pfifo_fast queues up to it)"] == "1,000 packets"
+    assert found[0].knobs["net.core.default_qdisc"] == "pfifo_fast"
+
+
+def test_a_stale_or_down_source_gives_no_finding() -> None:
+    """A namespace deleted or a sampler stopped: its last figures must not keep raising alarms."""
+    ctx = build({"softnet_stat": rising("cpu1/dropped", 5)})
+    assert ids(ctx) == [("softnet-drops", "warning")]
+    ctx.store.declare(K("softnet_stat"), max_age=3.0)
+    later = ViewContext(ctx.store, ctx.now + 3.5, Mark(0.0), rate_window=10.0, peak_window=10.0)
+    assert later.freshness(K("softnet_stat")).state == "stale" and ids(later) == []
+    ctx.store.mark_unavailable(K("softnet_stat"), ctx.now, "network namespace x was deleted")
+    again = ViewContext(ctx.store, ctx.now, Mark(0.0), rate_window=10.0, peak_window=10.0)
+    assert again.freshness(K("softnet_stat")).reason == "network namespace x was deleted" and ids(again) == []
 
 
 def test_nic_errors() -> None:
@@ -157,3 +201,8 @@ def test_recorded_load_gives_the_expected_findings_most_severe_first() -> None:
     found = evaluate(ctx)
     assert found[0].severity == "critical" and found[0].id == "listen-queue-full"
     assert {"qdisc-drops", "softnet-drops", "tcp-memory-near-pressure"} <= {f.id for f in found}
+
+
+def test_overflows_without_a_listener_to_name_are_still_a_warning() -> None:
+    """A replay of /proc files alone, or a listener already gone: the counter speaks for itself."""
+    assert ids(build({"netstat": rising("TcpExt.ListenOverflows", 5)})) == [("listen-overflows", "warning")]
