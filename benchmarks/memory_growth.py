@@ -12,6 +12,7 @@ import argparse
 import time
 
 import psutil
+
 from nettop.collectors.procfs import ProcRoot
 from nettop.collectors.sampler import Sampler
 from nettop.collectors.sources import Cadence

@@ -19,9 +19,10 @@ import time
 import uuid
 from collections.abc import Callable
 
+from pyroute2 import IPRoute
+
 from nettop.collectors import netns
 from nettop.collectors.nlsources import LinkStatsSource, NetlinkContext, QdiscSource
-from pyroute2 import IPRoute
 
 
 def build(ns: str, links: int) -> None:

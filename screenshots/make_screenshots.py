@@ -11,6 +11,7 @@ nettop watches the sender's namespace. Everything is removed at the end.
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import time
@@ -23,12 +24,13 @@ from nettop.tui.app import NettopApp
 from nettop.tui.datasource import live_source
 
 HERE = Path(__file__).parent
-SHOTS = [  # file, panes, size
-    ("overview-160x48.svg", (1, 4, 5, 7), (160, 48)),
-    ("default-80x24.svg", (1, 4, 7), (80, 24)),
-    ("qdiscs-100x30.svg", (4,), (100, 30)),
-    ("memory-100x30.svg", (2,), (100, 30)),
-    ("counters-100x30.svg", (3,), (100, 30)),
+SHOTS = [  # file, panes, size, environment
+    ("overview-160x48.svg", ("overview", "qdiscs", "interfaces", "sockets"), (160, 48), {}),
+    ("default-80x24.svg", ("overview", "qdiscs", "sockets"), (80, 24), {}),
+    ("default-80x24-nocolor.svg", ("overview", "qdiscs", "sockets"), (80, 24), {"NO_COLOR": "1"}),
+    ("qdiscs-100x30.svg", ("qdiscs",), (100, 30), {}),
+    ("memory-100x30.svg", ("memory",), (100, 30), {}),
+    ("counters-100x30.svg", ("counters",), (100, 30), {}),
 ]
 
 
@@ -68,9 +70,12 @@ while time.time() < end:
 
 
 async def shoot(ns: str) -> None:
-    for name, panes, size in SHOTS:
+    for name, panes, size, env in SHOTS:
         data = live_source(ProcRoot(), resolve(ns), 0.05)
+        os.environ.update(env)  # Textual reads NO_COLOR when the app is made
         app = NettopApp(data, panes=panes)
+        for var in env:
+            del os.environ[var]
         async with app.run_test(size=size) as pilot:
             await pilot.pause(3.0)
             app.monitor.refresh_panes(force=True)

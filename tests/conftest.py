@@ -223,7 +223,8 @@ def recorded_store() -> tuple[Store, ProcRoot, FrozenClock]:
               TcStats(2, 0x10000, 0xFFFFFFFF, "htb", dev="eth0", bytes=step * 12_000, packets=step * 10,
                       overlimits=step * 4),
               TcStats(2, 0x200000, 0x10020, "pfifo", dev="eth0", bytes=step * 12_000, packets=step * 10,
-                      drops=step * 7, backlog_bytes=12_000 if full else 0, backlog_packets=10 if full else 0)]
+                      drops=step * 7, backlog_bytes=12_000 if full else 0, backlog_packets=10 if full else 0,
+                      options={"limit": 10})]
         cl = [TcStats(2, 0x10001, 0xFFFFFFFF, "htb", dev="eth0", bytes=step * 12_000, packets=step * 10),
               TcStats(2, 0x10020, 0x10001, "htb", dev="eth0", bytes=step * 12_000, packets=step * 10, drops=step * 7,
                       overlimits=step * 4, backlog_bytes=12_000 if full else 0, backlog_packets=10 if full else 0,

@@ -18,6 +18,8 @@ from .panes import DEFAULT_PANES, PANES, ordered
 from .replayscreen import ReplayScreen
 from .screens import HelpLine, HelpScreen, binding_lines
 
+SAMPLER_FAILED = 70  # EX_SOFTWARE: the display was showing figures that had stopped
+
 
 def own_bindings(cls: type, stop: type) -> list[BindingType]:
     """Bindings declared by `cls` and its bases below `stop` (not inherited from it)."""
@@ -69,3 +71,11 @@ class NettopApp(App[int]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_sections()))
+
+    async def action_quit(self) -> None:
+        """Quit; non-zero when the sampler had stopped, so a wrapper script notices."""
+        failure = self.data.live.failure if self.data.live else None
+        if failure:
+            self.exit(return_code=SAMPLER_FAILED, message=f"nettop: the sampler stopped: {failure}")
+        else:
+            self.exit()

@@ -173,7 +173,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     app = NettopApp(data, panes=args.panes or DEFAULT_PANES, refresh=args.refresh,
                     snapshot_dir=args.snapshot_dir, lang=args.lang or default_lang())
     app.run()
-    return 0
+    return app.return_code or 0
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -190,7 +190,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     app = NettopApp(data, panes=args.panes or DEFAULT_PANES, refresh=args.refresh,
                     snapshot_dir=args.snapshot_dir, lang=args.lang or default_lang())
     app.run()
-    return 0
+    return app.return_code or 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,7 @@ from nettop.collectors.store import Store
 
 if TYPE_CHECKING:
     import psutil
+
     from nettop.collectors.recording import Recorder, Recording
     from nettop.collectors.replay import Player
     from nettop.collectors.sampler import Sampler
@@ -30,7 +31,8 @@ STARTUP_SECONDS = 5.0
 
 
 class LiveSampling(Protocol):
-    """A sampler running now: its cost, its budget, whether its namespace still exists."""
+    """A sampler running now: its cost, its budget, whether its namespace still exists, whether
+    it stopped."""
 
     def cpu_percent(self) -> float | None: ...
 
@@ -38,6 +40,14 @@ class LiveSampling(Protocol):
 
     @property
     def gone(self) -> str | None: ...
+
+    @property
+    def failure(self) -> str | None:
+        """Why the sampler stopped for good, or None while it runs."""
+
+    @property
+    def last_error(self) -> tuple[float, str] | None:
+        """The newest unexpected error it restarted after: (clock time, what)."""
 
 
 class RecordControl(Protocol):
@@ -79,6 +89,9 @@ class DataSource(Protocol):
 
     def now(self) -> float: ...
 
+    def wall(self, t: float) -> float:
+        """The wall-clock time (epoch seconds) of a sample time."""
+
     def origin(self) -> float | None:
         """Where the first mark goes when samples predate the UI (a recording); None: now."""
 
@@ -105,9 +118,13 @@ class RecordedSource:
     netns: NetnsTarget | None = None
     clock: Callable[[], float] = time.monotonic
     first_sample: float | None = None
+    wall_origin: float = 1_790_000_000.0  # the wall time of clock time 0: screens stay the same
 
     def now(self) -> float:
         return self.clock()
+
+    def wall(self, t: float) -> float:
+        return self.wall_origin + t
 
     def origin(self) -> float | None:
         return self.first_sample
@@ -151,6 +168,9 @@ class LiveSource:
     def now(self) -> float:
         return self.clock()
 
+    def wall(self, t: float) -> float:
+        return time.time() - (self.clock() - t)
+
     def origin(self) -> float | None:
         return None
 
@@ -181,6 +201,15 @@ class LiveSource:
     @property
     def gone(self) -> str | None:
         return self.sampler.gone if self.sampler else None
+
+    @property
+    def failure(self) -> str | None:
+        failed = self.sampler.failed if self.sampler else None
+        return None if failed is None else f"{type(failed).__name__}: {failed}"
+
+    @property
+    def last_error(self) -> tuple[float, str] | None:
+        return self.sampler.last_error if self.sampler else None
 
     def budget_note(self) -> str:
         if self.budget is None or self.budget.fraction is None or not self.budget.limited:
@@ -245,6 +274,9 @@ class ReplaySource:
 
     def now(self) -> float:
         return self.player.position
+
+    def wall(self, t: float) -> float:
+        return self.player.recording.wall(t)
 
     def origin(self) -> float | None:
         return self.player.recording.start

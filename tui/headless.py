@@ -198,9 +198,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from prometheus_client import start_http_server
+
     from nettop.collectors.export import NettopCollector, registry_for
     from nettop.collectors.store import Store
-    from prometheus_client import start_http_server
 
     host, _, port = args.listen.rpartition(":")
     if not host or not port.isdigit():

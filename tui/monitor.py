@@ -8,14 +8,10 @@ live and replay screens add recording and playback.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from nettop.collectors.views.context import Mark, ViewContext
-from nettop.widgets.pane import Pane, UiState
-from nettop.widgets.status import StatusLine
-from nettop.widgets.synctable import SyncTable
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -23,6 +19,15 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input
+
+from nettop.collectors import keys
+from nettop.collectors.findings import evaluate
+from nettop.collectors.owners import SocketOwners
+from nettop.collectors.views.context import Freshness, Mark, ViewContext
+from nettop.widgets.alerts import FindingsStrip, Stale
+from nettop.widgets.pane import Pane, UiState
+from nettop.widgets.status import StatusLine
+from nettop.widgets.synctable import SyncTable
 
 from .datasource import DataSource
 from .notebook import NoteBook
@@ -37,6 +42,8 @@ if TYPE_CHECKING:
     from .notebook import Note
 
 REFRESH_STEPS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
+FINDINGS_WINDOW = 10.0  # seconds: findings judge a trend, not one frame
+STALE_CHECK = 1.0  # seconds: even when nothing changes (a sampler stopped), a frame says so
 
 
 class SourceEvent(Message):
@@ -88,15 +95,18 @@ class MonitorScreen(Screen[None]):
         self.refresh_interval = options.refresh
         self.snapshot_dir = options.snapshot_dir
         self.timers = options.timers
-        self.ui = UiState(summary=notes.summary)
+        self.ui = UiState(summary=notes.summary, clock=self.clock_text)
+        self.owners = SocketOwners()
         self.paused = False
         self.mark = Mark(data.now())
         self.events: dict[str, str] = {}
         self._timer: Timer | None = None
         self._versions: dict[str, int] = {}
         self._busy_until = 0.0
+        self._next_check = 0.0
 
     def compose(self) -> ComposeResult:
+        yield FindingsStrip(id="findings")
         yield PaneGrid(self.initial_panes)
         yield Input(placeholder="filter counters and sysctls by name", id="filter")
         yield from self.compose_extra()
@@ -133,7 +143,33 @@ class MonitorScreen(Screen[None]):
         self.mark.fill_missing(self.data.store)
         return ViewContext(self.data.store, self.data.now(), self.mark,
                            rate_window=max(1.0, self.refresh_interval),
-                           peak_window=max(2.0, 2 * self.refresh_interval))
+                           peak_window=max(2.0, 2 * self.refresh_interval), owners=self.owners)
+
+    def clock_text(self, t: float) -> str:
+        return time.strftime("%H:%M:%S", time.localtime(self.data.wall(t)))
+
+    def stale_text(self, fresh: Freshness) -> str:
+        seen = self.clock_text(fresh.last_seen) if fresh.last_seen is not None else "never"
+        return f"STALE since {seen}: {fresh.reason or fresh.state}"
+
+    def show_alerts(self, ctx: ViewContext) -> None:
+        """Findings over the last 10 s, evaluated once for the strip and the Overview; none while
+        the figures are not live (the strip says why instead)."""
+        core = ctx.freshness(keys.NETSTAT)
+        window = max(FINDINGS_WINDOW, ctx.rate_window)
+        findings = evaluate(replace(ctx, rate_window=window, peak_window=window))
+        self.ui.findings = findings
+        stale = None
+        failure = self.data.live.failure if self.data.live else None
+        if failure or core.state in ("stale", "down"):
+            seen = self.clock_text(core.last_seen) if core.last_seen is not None else "never"
+            stale = Stale(seen, f"the sampler stopped: {failure}" if failure else core.reason or core.state)
+        self.query_one(FindingsStrip).show(findings, stale)
+
+    def mark_stale_panes(self, ctx: ViewContext) -> None:
+        for pane in self.grid.shown_panes():
+            gone = [f for f in (ctx.freshness(k) for k in pane.sources(ctx)) if f.state in ("stale", "down")]
+            pane.mark_stale(self.stale_text(gone[0]) if gone else "")
 
     def before_frame(self) -> None:
         """Called before each frame (a replay moves its position on here)."""
@@ -148,12 +184,15 @@ class MonitorScreen(Screen[None]):
             return  # the last frame was expensive (a very large host): keys come first
         store = self.data.store
         version = {k.name: store.version(k) for k in store.sources()}
-        if force or version != self._versions:
+        if force or version != self._versions or started >= self._next_check:
             self._versions = version
+            self._next_check = started + STALE_CHECK
             ctx = self.context()
             with self.app.batch_update():
+                self.show_alerts(ctx)
                 for pane in self.grid.shown_panes():
                     pane.update_view(ctx, self.ui)
+                self.mark_stale_panes(ctx)
         self.show_status()
         cost = time.monotonic() - started
         # never spend more than about a third of the UI's time computing frames
@@ -275,4 +314,6 @@ class MonitorScreen(Screen[None]):
     @on(SourceEvent)
     def _source_event(self, event: SourceEvent) -> None:
         self.events[event.source] = event.text
-        self.show_status()
+        if event.source == "sampler":
+            self.notify(f"sampler {event.text}", severity="error", timeout=8)
+        self.refresh_panes(force=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from nettop.widgets.pane import Pane
 from textual.app import ComposeResult
 from textual.containers import Container
+
+from nettop.widgets.pane import Pane
 
 from .panes import BY_NAME, PANES
 

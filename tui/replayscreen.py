@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from nettop.collectors.replay import SPEEDS
-from nettop.collectors.views.context import Mark
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Input
+
+from nettop.collectors.replay import SPEEDS
+from nettop.collectors.views.context import Mark
 
 from .datasource import Playback, parse_hms
 from .monitor import MonitorScreen

@@ -25,17 +25,34 @@ def where(data: DataSource) -> str:
     return f"netns {data.netns.spec}" if data.netns else "host namespace"
 
 
+def alerts(data: DataSource, display: DisplayState) -> list[str]:
+    """What is wrong with the display itself, most serious first: it must fit at 80 columns."""
+    store = data.store
+    down = [k.name for k in store.sources() if store.status(k).state is State.DOWN]
+    degraded = [k.name for k in store.sources() if store.status(k).parse_errors]
+    live = data.live
+    gone = live.gone if live else None
+    active = data.recorder.active if data.recorder else None
+    return ["PAUSED" if display.paused else "",
+            f"SAMPLER STOPPED: {live.failure}" if live and live.failure else "",
+            f"GONE: {gone}" if gone else "",
+            f"REC FAILED: {active.failed}" if active is not None and active.failed else
+            (f"REC {active.path.name} ({active.samples} samples)" if active is not None else ""),
+            f"{len(down)} down: {', '.join(down)}" if down and not gone else "",
+            f"degraded: {', '.join(degraded)}" if degraded else ""]
+
+
 def status_parts(data: DataSource, display: DisplayState) -> list[str]:
     store, now = data.store, data.now()
     down = [k for k in store.sources() if store.status(k).state is State.DOWN]
-    gone = data.live.gone if data.live else None
-    active = data.recorder.active if data.recorder else None
-    alerts = ["PAUSED" if display.paused else "",
-              f"GONE: {gone}" if gone else "",
-              f"REC {active.path.name} ({active.samples} samples)" if active is not None else "",
-              f"{len(down)} down: {', '.join(k.name for k in down)}" if down and not gone else ""]
-    return [where(data), *alerts, *_figures(data, display, now),
-            f"{down[0].name}: {store.status(down[0]).error}" if down else ""]
+    degraded = [k for k in store.sources() if store.status(k).parse_errors]
+    detail = ""
+    if down:
+        detail = f"{down[0].name}: {store.status(down[0]).error}"
+    elif degraded:
+        st = store.status(degraded[0])
+        detail = f"{degraded[0].name}: {st.parse_errors} bad lines skipped, last {st.last_parse_error}"
+    return [where(data), *alerts(data, display), *_figures(data, display, now), detail]
 
 
 def _figures(data: DataSource, display: DisplayState, now: float) -> list[str]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from nettop.collectors.views.context import ViewContext
-from nettop.collectors.views.counters import CounterRow, counter_note_keys, counter_rows
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+
+from nettop.collectors import keys
+from nettop.collectors.views.context import ViewContext
+from nettop.collectors.views.counters import CounterRow, counter_note_keys, counter_rows, counter_weight
 
 from .fmt import human, rate
 from .pane import Pane, PaneInfo, UiState
@@ -20,12 +22,13 @@ def select(rows: list[CounterRow], ui: UiState, changed_only: bool, by_rate: boo
     out = [r for r in rows if needle in r.name.lower()] if needle else list(rows)
     if changed_only:
         out = [r for r in out if r.delta]
-    if by_rate:
-        out.sort(key=lambda r: r.rate or 0.0, reverse=True)
+    if by_rate:  # drops and errors first, then signs of trouble, then traffic; by rate within each
+        out.sort(key=lambda r: (counter_weight(r.name), r.rate or 0.0), reverse=True)
     return out
 
 
 class CountersPane(Pane):
+    SOURCES = (keys.NETSTAT, keys.SNMP)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "changed_only", "changed", tooltip="counters: only those that changed since the mark"),
         Binding("o", "sort", "sort", tooltip="counters: sort by rate / by name"),

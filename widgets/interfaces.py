@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual.app import ComposeResult
+
+from nettop.collectors.keys import Key
 from nettop.collectors.views.context import ViewContext
 from nettop.collectors.views.interfaces import DROP_COLUMNS, interface_rows
 from nettop.collectors.views.series import rate_series
-from textual.app import ComposeResult
 
 from .chart import Chart
 from .fmt import alert, human, rate, tree_label
@@ -34,6 +38,9 @@ class InterfacesPane(Pane):
         if chart.display and name:
             xs, ys = rate_series(ctx.store, ctx.link_source(), f"{name}/rx_bytes", CHART_SECONDS, ctx.now)
             chart.plot(f"{name} rx bytes/s", xs, ys, key=name)
+
+    def sources(self, ctx: ViewContext) -> tuple[Key[Any], ...]:
+        return (ctx.link_source(),)
 
     def note_for_cursor(self) -> str:
         return "figures-link"

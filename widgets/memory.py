@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
+from textual.widgets import Static
+
 from nettop.collectors import keys
 from nettop.collectors.views.context import ViewContext
 from nettop.collectors.views.counters import tcpext_rows
 from nettop.collectors.views.memory import memory_states
 from nettop.collectors.views.series import series
-from textual.app import ComposeResult
-from textual.widgets import Static
 
 from .chart import Chart
 from .fmt import alert, bar, human, rate, status
@@ -21,6 +22,7 @@ CHART_SECONDS = 60.0
 
 
 class MemoryPane(Pane):
+    SOURCES = (keys.SOCKSTAT, keys.NETSTAT)
     def compose(self) -> ComposeResult:
         yield SyncTable(["proto", "state", "pages", "of high", "low", "pressure", "high", "press", "peak"],
                         id="memory-table")

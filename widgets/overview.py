@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from nettop.collectors.findings import Finding, evaluate
-from nettop.collectors.views.context import ViewContext
-from nettop.collectors.views.overview import Stage, StageItem, funnel, movers, overview_note_keys
 from rich.text import Text
 from textual.app import ComposeResult
 
-from .fmt import human, rate, status
+from nettop.collectors import keys
+from nettop.collectors.findings import Finding
+from nettop.collectors.views.context import ViewContext
+from nettop.collectors.views.overview import Stage, StageItem, funnel, movers, overview_note_keys
+
+from .fmt import human, rate, severity, status, style, styled
 from .pane import Pane, PaneInfo, UiState
 from .synctable import SyncTable
 
-FINDINGS_WINDOW = 10.0  # seconds: findings judge a trend, not one frame
-SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "dim"}
 STAGE_NOTES = {"nic": "figures-link", "softnet": "figures-softnet", "qdisc": "figures-qdisc",
                "tcp": "pane-overview", "memory": "topic-tcp-memory-pressure"}
 
@@ -33,12 +31,25 @@ def stage_text(stage: Stage) -> Text:
             figure = f" {rate(item.rate)} ({human(item.value)})"
         else:
             figure = "" if item.value is None else f" {human(item.value)}"
-        style = {"bad": "bold red", "warn": "yellow"}.get(item.status, "dim")
-        text.append(f"{item.label}{figure}", style=style)
+        text.append(f"{item.label}{figure}", style=style({"bad": "alert", "warn": "warn"}.get(item.status, "quiet")))
     return text
 
 
+def stage_row(stage: Stage, ui: UiState) -> tuple[str, Text, Text | str]:
+    if stage.freshness is not None:
+        seen = ui.clock(stage.freshness.last_seen) if stage.freshness.last_seen is not None else "never"
+        why = stage.freshness.reason or stage.freshness.state
+        text = f"{stage.freshness.state}: last seen {seen} ({why})"
+        return stage.title, status("stale"), styled(text, style("quiet"))
+    if not stage.available:
+        quiet = style("quiet")
+        return stage.title, styled("n/a", quiet), styled(f"not applicable: {stage.reason or ''}", quiet)
+    return stage.title, status(stage.status, stage.word), stage_text(stage)
+
+
 class OverviewPane(Pane):
+    SOURCES = (keys.NETSTAT,)
+
     def __init__(self, info: PaneInfo) -> None:
         super().__init__(info)
         self._stages: dict[str, list[StageItem]] = {}
@@ -50,19 +61,12 @@ class OverviewPane(Pane):
         yield SyncTable(["moved since mark", "delta", "rate/s"], id="overview-movers", classes="main")
 
     def update_view(self, ctx: ViewContext, ui: UiState) -> None:
-        rows: list[tuple[str, tuple[str, Text, Text | str]]] = []
-        stages = funnel(ctx)
+        stages = funnel(ctx, ui.findings)
         self._stages = {s.key: s.items for s in stages}
-        for stage in stages:
-            if not stage.available:
-                rows.append((stage.key, (stage.title, status("warn"), f"unavailable: {stage.reason or ''}")))
-                continue
-            rows.append((stage.key, (stage.title, status(stage.status), stage_text(stage))))
-        self.query_one("#overview-funnel", SyncTable).sync(rows)
-        self._findings = {f"{f.id}:{f.subject}": f for f in evaluate(replace(
-            ctx, rate_window=FINDINGS_WINDOW, peak_window=FINDINGS_WINDOW))}
+        self.query_one("#overview-funnel", SyncTable).sync([(stage.key, stage_row(stage, ui)) for stage in stages])
+        self._findings = {f.key: f for f in ui.findings}
         table = self.query_one("#overview-findings", SyncTable)
-        table.sync([(key, (Text(f.severity.upper(), style=SEVERITY_STYLE[f.severity]), f.title))
+        table.sync([(key, (severity(f.severity), f"{f.title} — {f.bound}" if f.bound else f.title))
                     for key, f in self._findings.items()])
         table.display = bool(self._findings)
         self.query_one("#overview-movers", SyncTable).sync(

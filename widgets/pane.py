@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
-from nettop.collectors.views.context import ViewContext
 from textual.containers import Vertical
+
+from nettop.collectors.findings import Finding
+from nettop.collectors.keys import Key
+from nettop.collectors.views.context import ViewContext
 
 
 @dataclass(frozen=True)
@@ -23,26 +27,40 @@ def no_summary(_note_key: str) -> str:
     return ""
 
 
+def no_clock(_t: float) -> str:
+    return "?"
+
+
 @dataclass
 class UiState:
-    """What every pane may use beyond the data: the name filter (`/`) and note summaries."""
+    """What every pane may use beyond the data: the name filter (`/`), note summaries, and the
+    findings of this frame (evaluated once by the screen, shown by the strip and the Overview)."""
 
     filter: str = ""
     summary: Callable[[str], str] = no_summary  # one line on what a note key is
+    findings: list[Finding] = field(default_factory=list)
+    clock: Callable[[float], str] = no_clock  # a sample time as the wall clock shows it: `12:03:04`
 
 
 class Pane(Vertical):
     """Base of the panes: built from its registry entry, handed a view context each frame."""
 
+    # focus is a heavier line, not an alarm colour; a pane whose figures are not live is faded
+    # and says so in its border
     DEFAULT_CSS = """
     Pane { border: round $primary-darken-2; height: 1fr; min-height: 4; }
-    Pane:focus-within { border: round $accent; }
+    Pane:focus-within { border: heavy $primary; }
+    Pane.-stale { border-subtitle-style: bold reverse; }
+    Pane.-stale > * { text-opacity: 55%; }
     """
     CHART_MIN_HEIGHT = 18  # below this a pane's chart gives way to its table
+    SOURCES: ClassVar[tuple[Key[Any], ...]] = ()  # what its figures come from
 
     def __init__(self, info: PaneInfo) -> None:
         super().__init__(id=f"pane-{info.name}")
         self.info = info
+        self._subtitle = ""
+        self._stale = ""
 
     def on_mount(self) -> None:
         self.border_title = f"{self.info.key} {self.info.title}"
@@ -58,8 +76,23 @@ class Pane(Vertical):
         """Every counter and sysctl this pane shows, as note keys (`counter-X`, `sysctl-Y`)."""
         return []
 
+    def sources(self, ctx: ViewContext) -> tuple[Key[Any], ...]:
+        """The sources its figures come from: when one is not live, the pane says so."""
+        return self.SOURCES
+
+    def mark_stale(self, note: str) -> None:
+        """`STALE since 12:03:04: why`, or "" when its figures are live."""
+        if note != self._stale:
+            self._stale = note
+            self.set_class(bool(note), "-stale")
+            self._show_subtitle()
+
     def set_subtitle(self, text: str) -> None:
-        self.border_subtitle = text
+        self._subtitle = text
+        self._show_subtitle()
+
+    def _show_subtitle(self) -> None:
+        self.border_subtitle = "  ".join(t for t in (self._stale, self._subtitle) if t)
 
     def charts_fit(self) -> bool:
         return self.size.height >= self.CHART_MIN_HEIGHT

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
+
+from nettop.collectors import keys
 from nettop.collectors.nlstats import TC_COUNTERS, TC_GAUGES
 from nettop.collectors.views.context import ViewContext
 from nettop.collectors.views.series import series
 from nettop.collectors.views.tc import SOURCE_OF, TcRow, tc_rows
-from textual.app import ComposeResult
 
 from .chart import Chart
 from .fmt import alert, human, rate
@@ -25,6 +27,7 @@ def busiest(rows: list[TcRow]) -> str | None:
 
 
 class QdiscsPane(Pane):
+    SOURCES = (keys.QDISCS,)
     def compose(self) -> ComposeResult:
         yield SyncTable(["device / object", "kind", "backlog B", "peak B", "qlen", "drops/s", "overlim/s",
                          "requeue/s", "bytes/s"], id="qdiscs-table", classes="main")

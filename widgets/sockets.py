@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from nettop.collectors.views.context import ViewContext
-from nettop.collectors.views.sockets import listener_rows, state_counts
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from .fmt import alert, bar, human, rate
+from nettop.collectors import keys
+from nettop.collectors.views.context import ViewContext
+from nettop.collectors.views.sockets import listener_rows, state_counts
+
+from .fmt import alert, bar, human, rate, style
 from .pane import Pane, UiState
 from .synctable import SyncTable
 
 
 class SocketsPane(Pane):
+    SOURCES = (keys.LISTENERS, keys.TCP_STATES)
     def compose(self) -> ComposeResult:
         yield SyncTable(["listener", "queue", "peak", "backlog", "fill (peak)"], id="sockets-listeners", classes="main")
         yield Static("", id="sockets-states")
@@ -27,7 +30,7 @@ class SocketsPane(Pane):
         for state, count, change in state_counts(ctx):
             text.append(f" {state} {human(count)}")
             if change:
-                text.append(f" ({'+' if change > 0 else ''}{rate(change)})", style="yellow")
+                text.append(f" ({'+' if change > 0 else ''}{rate(change)})", style=style("rising"))
         self.query_one("#sockets-states", Static).update(text)
 
     def note_for_cursor(self) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from nettop.collectors.views.context import ViewContext
-from nettop.collectors.views.softnet import SOFTNET_KNOBS, knob_values, softnet_rows
 from textual.app import ComposeResult
 from textual.widgets import Static
+
+from nettop.collectors import keys
+from nettop.collectors.views.context import ViewContext
+from nettop.collectors.views.softnet import SOFTNET_KNOBS, knob_values, softnet_rows
 
 from .fmt import alert, human, rate
 from .pane import Pane, UiState
@@ -13,6 +15,7 @@ from .synctable import SyncTable
 
 
 class SoftnetPane(Pane):
+    SOURCES = (keys.SOFTNET,)
     def compose(self) -> ComposeResult:
         yield Static("", id="softnet-knobs")
         yield SyncTable(["cpu", "processed/s", "dropped/s", "squeeze/s", "dropped", "time_squeeze",

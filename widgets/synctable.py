@@ -22,13 +22,18 @@ def _width(cell: Any) -> int:
 
 
 class SyncTable(DataTable[Any]):
+    # The cursor marks its row with a light background and an underline but keeps the cells' own
+    # colours and styles (cursor_foreground_priority="renderable"): a red CRIT row stays red under it.
     DEFAULT_CSS = """
     SyncTable { height: auto; max-height: 12; scrollbar-size: 1 1; }
     SyncTable.main { height: 1fr; max-height: 100%; }
+    SyncTable > .datatable--cursor { background: $foreground 8%; text-style: none; }
+    SyncTable:focus > .datatable--cursor { background: $foreground 15%; text-style: underline; }
     """
 
     def __init__(self, columns: Sequence[str], **kwargs: Any) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        super().__init__(cursor_type="row", zebra_stripes=False, cursor_foreground_priority="renderable",
+                         **kwargs)
         self._column_labels = list(columns)
         self._column_keys: list[Any] = []
         self._rows: dict[str, list[Any]] = {}

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
+
+from nettop.collectors import keys
 from nettop.collectors.views.context import ViewContext
 from nettop.collectors.views.sysctls import sysctl_rows
-from textual.app import ComposeResult
 
 from .pane import Pane, UiState
 from .synctable import SyncTable
 
 
 class SysctlsPane(Pane):
+    SOURCES = (keys.SYSCTLS,)
     def compose(self) -> ComposeResult:
         yield SyncTable(["sysctl", "value", "what it does"], id="sysctls-table", classes="main")
 

@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
+
 from nettop.collectors import atomic
 from nettop.collectors.atomic import write_atomic
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from conftest import recorded_store
-from nettop.collectors.export import NettopCollector, exposition
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families
+
+from conftest import recorded_store
+from nettop.collectors.export import NettopCollector, exposition
 
 
 def samples(text: bytes, openmetrics: bool = False) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from nettop.collectors.errors import ParseError
 from nettop.collectors.netdev import parse_netdev
 from nettop.collectors.netstat import parse_netstat

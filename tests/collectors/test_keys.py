@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 import pytest
+
 from conftest import recorded_store
 from nettop.collectors import keys
 from nettop.collectors.keys import REGISTRY, CodecError, Key

@@ -7,6 +7,9 @@ import struct
 from pathlib import Path
 
 import pytest
+from pyroute2.netlink.rtnl.ifstatsmsg import ifstatsmsg
+from pyroute2.netlink.rtnl.tcmsg import tcmsg
+
 from nettop.collectors.netlink import (
     NETLINK_ROUTE,
     NETLINK_SOCK_DIAG,
@@ -29,8 +32,6 @@ from nettop.collectors.nlstats import (
     stats_request,
     tc_request,
 )
-from pyroute2.netlink.rtnl.ifstatsmsg import ifstatsmsg
-from pyroute2.netlink.rtnl.tcmsg import tcmsg
 
 RECORDED = Path(__file__).parent.parent / "fixtures" / "netlink"
 

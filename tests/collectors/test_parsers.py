@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from nettop.collectors.errors import ParseError
 from nettop.collectors.netdev import parse_netdev, parse_netdev_flat
 from nettop.collectors.netstat import parse_netstat, parse_netstat_flat

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from nettop.collectors.errors import ParseError
 from nettop.collectors.netdev import parse_netdev, parse_netdev_flat
 from nettop.collectors.netstat import parse_netstat

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from conftest import K
 from nettop.collectors.rates import counter_delta, gauge_peak, last_rate, peak_rate
 from nettop.collectors.rings import Ring

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from conftest import FIXTURES, K, make_recording
 from nettop.collectors import keys
 from nettop.collectors.procfs import ProcRoot

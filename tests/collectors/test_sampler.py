@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from conftest import K
 from nettop.collectors.procfs import ProcRoot
 from nettop.collectors.sampler import Sampler

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from conftest import FIXTURES, needs_ip, root_only
 
 NETTOP = [sys.executable, "-m", "nettop.tui.cli"]

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import needs_ip, root_only
 
 NETTOP = [sys.executable, "-m", "nettop.tui.cli"]

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import FIXTURES, recorded_store
 from nettop.collectors.netstat import parse_netstat
 from nettop.collectors.snmp6 import parse_snmp6
