@@ -217,11 +217,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def dispatch(args: argparse.Namespace) -> int:
-    from . import headless
+    from . import exportcmd, headless
 
     commands: dict[str | None, Callable[[argparse.Namespace], int]] = {
         "snapshot": headless.cmd_snapshot, "netns": headless.cmd_netns, "lab": cmd_lab,
-        "export": headless.cmd_export, "record": headless.cmd_record, "replay": cmd_replay,
+        "export": exportcmd.cmd_export, "record": headless.cmd_record, "replay": cmd_replay,
         "doctor": headless.cmd_doctor, "explain": cmd_explain, None: cmd_tui}
     return commands[args.command](args)
 
