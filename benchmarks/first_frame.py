@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Time from launch to first frame: `nettop` against a bare Textual app showing one Static.
 
     python benchmarks/first_frame.py [--runs 5]

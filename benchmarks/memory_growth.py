@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """RSS of the sampler at 100 Hz over a long run: the store is bounded, so memory must not grow.
 
     python benchmarks/memory_growth.py [--minutes 10] [--interval 0.01]

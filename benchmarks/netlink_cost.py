@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Cost of one hot netlink read (link stats + qdisc stats) at 5 and at 200 links.
 
     python benchmarks/netlink_cost.py [--rounds 200]     # as root: builds namespaces

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """nettop's cost for the data of one sample against the peers that give the same data as processes.
 
     python benchmarks/peers_cost.py [--rounds 100]

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Median CPU cost of one hot-tier sample against a raw read-and-split of the same files.
 
     python benchmarks/sample_cost.py [--rounds 3000]

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Cost per sample and key-to-frame latency at 10, 100 and 1000 veth links.
 
     python benchmarks/scale.py [--links 10 100 1000]      # as root: builds namespaces

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """CPU of the real `nettop` in tmux, sampler and UI split, plus first-frame and key latency.
 
     python benchmarks/tui_cost.py [--seconds 60] [--size 100x30] [-- extra nettop args]

@@ -43,8 +43,14 @@ def sample_for(root: ProcRoot, duration: float, interval: float, netns: NetnsTar
     sampler = Sampler(root, store, cadence, clock=clock, netns=netns)
     start = clock()
     sampler.start(until=start + duration)
-    sampler.join()
+    sampler.stop_when_done()
     return sampler, start
+
+
+def snapshot_of(sampler: Sampler, start: float, netns: NetnsTarget | None = None) -> dict[str, Any]:
+    """The snapshot document of a finished run (with what went wrong: `netns.gone`, `sources`)."""
+    return build_snapshot(sampler.store, sampler.root, since=start, duration_s=observed_span(sampler.store, start),
+                          netns=netns, netns_gone=sampler.gone)
 
 
 def take_snapshot(root: ProcRoot, duration: float = 1.0, interval: float = 0.1,
@@ -52,15 +58,12 @@ def take_snapshot(root: ProcRoot, duration: float = 1.0, interval: float = 0.1,
                   netns: NetnsTarget | None = None) -> dict[str, Any]:
     """Sample every source for `duration` seconds and return the snapshot document."""
     sampler, start = sample_for(root, duration, interval, netns, clock)
-    return build_snapshot(sampler.store, sampler.root, since=start,
-                          duration_s=observed_span(sampler.store, start), netns=netns, netns_gone=sampler.gone)
+    return snapshot_of(sampler, start, netns)
 
 
 def diagnose(root: ProcRoot, duration: float = 5.0, interval: float = 0.05,
-             netns: NetnsTarget | None = None) -> tuple[list[Finding], dict[str, Any]]:
-    """Sample for `duration` seconds, then evaluate every rule over the whole run."""
+             netns: NetnsTarget | None = None) -> tuple[list[Finding], dict[str, Any], Sampler]:
+    """Sample for `duration` seconds, then evaluate every rule over the whole run; the sampler
+    tells whether the run was cut short (its namespace went, it failed)."""
     sampler, start = sample_for(root, duration, interval, netns)
-    span = observed_span(sampler.store, start)
-    snap = build_snapshot(sampler.store, sampler.root, since=start, duration_s=span, netns=netns,
-                          netns_gone=sampler.gone)
-    return run_findings(sampler.store, start, time.monotonic()), snap
+    return run_findings(sampler.store, start, time.monotonic()), snapshot_of(sampler, start, netns), sampler

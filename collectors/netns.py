@@ -9,7 +9,9 @@ show the main thread's namespace; /proc/thread-self/net shows the sampler's.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +22,11 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 
 class NetnsError(OSError):
-    pass
+    """A namespace that cannot be named: absent, malformed."""
+
+
+class NetnsPermission(NetnsError):
+    """A namespace this process may not enter."""
 
 
 @dataclass(frozen=True)
@@ -50,8 +56,12 @@ def resolve(spec: str, proc: Path = Path("/proc"), run_netns: Path = RUN_NETNS) 
         except ValueError:
             raise NetnsError(f"--netns {spec}: expected pid:PID with a number") from None
         path = proc / str(pid) / "ns" / "net"
-        if not path.exists():
-            raise NetnsError(f"--netns {spec}: no process {pid}")
+        try:
+            os.stat(path)
+        except PermissionError:
+            raise NetnsPermission(errno.EACCES, f"--netns {spec}: cannot read {path}: {ENTER_NEEDS}") from None
+        except OSError:
+            raise NetnsError(f"--netns {spec}: no process {pid}") from None
         return NetnsTarget(spec, path, pid)
     if "/" in spec or spec in ("", ".", ".."):
         raise NetnsError(f"--netns {spec!r}: not a namespace name")
@@ -63,9 +73,36 @@ def resolve(spec: str, proc: Path = Path("/proc"), run_netns: Path = RUN_NETNS) 
     return NetnsTarget(spec, path)
 
 
+ENTER_NEEDS = "entering a network namespace needs root (CAP_SYS_ADMIN)"
+
+
+def check_enter(target: NetnsTarget) -> None:
+    """Enter the namespace from a thread that ends right after: NetnsPermission says why this
+    process cannot, before a command writes anything or starts a UI that would show nothing."""
+    failure: list[OSError] = []
+
+    def attempt() -> None:
+        try:
+            enter(target)
+        except OSError as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=attempt, name="nettop-netns-check")
+    thread.start()
+    thread.join()
+    if failure:
+        exc = failure[0]
+        if exc.errno in (errno.EPERM, errno.EACCES):
+            raise NetnsPermission(exc.errno, f"--netns {target.spec}: {ENTER_NEEDS}")
+        raise NetnsError(exc.errno, f"--netns {target.spec}: {exc.strerror or exc}")
+
+
 def enter(target: NetnsTarget) -> None:
     """Move the calling thread into the target's network namespace."""
-    fd = os.open(target.path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        fd = os.open(target.path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise NetnsError(exc.errno, f"open {target.path}: {exc.strerror}") from None
     try:
         if _libc.setns(fd, CLONE_NEWNET) != 0:
             err = ctypes.get_errno()

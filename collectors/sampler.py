@@ -233,6 +233,14 @@ class Sampler:
     def stop(self) -> None:
         """Stop and close everything; a failure stays in `failed` for the caller to report."""
         self._stop.set()
+        self.stop_when_done()
+
+    def stop_when_done(self) -> None:
+        """Wait for a run started with `until` to end; `failed` and `gone` say how it ended."""
         self._wait()
         for src in self.all_sources:
             src.close()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()

@@ -22,8 +22,11 @@ from .sysctl import MEM_KNOBS, SysctlReading, parse_mem_triple
 from .views.context import Mark, ViewContext, entity, field_of
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .findings import Finding
     from .owners import SocketOwners
+    from .replay import Player
 
 SCHEMA = "nettop.snapshot/2"
 
@@ -265,3 +268,14 @@ def build_snapshot(store: Store, root: ProcRoot, *, since: float | None,  # noqa
         "sources": _sources(store, sysctls),
         "findings": [f.as_dict() for f in evaluate(ctx)],
     }
+
+
+def recorded_snapshot(player: Player, path: Path) -> dict[str, Any]:
+    """The snapshot of a recording at the player's position: its host, its time, its file."""
+    rec = player.recording
+    taken = dt.datetime.fromtimestamp(rec.wall(player.position), dt.UTC)
+    snap = build_snapshot(player.store, ProcRoot(), since=player.position - 1.0, duration_s=1.0, taken_at=taken)
+    snap["host"].update(hostname=rec.header.get("host"), kernel=rec.header.get("kernel"), procfs=None, sysfs=None)
+    snap["recording"] = {"file": str(path), "offset_s": round(player.position - rec.start, 3),
+                         "netns": rec.header.get("netns"), "warnings": list(rec.warnings)}
+    return snap

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Make the README's screenshots from the real app watching a real load.
 
     sudo .venv/bin/python screenshots/make_screenshots.py

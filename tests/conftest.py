@@ -22,6 +22,16 @@ if TYPE_CHECKING:
     from nettop.collectors.procfs import ProcRoot
     from nettop.collectors.store import Store
 
+made_dirs: list[Path] = []  # scratch /proc trees of the recorded stores, removed when the session ends
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _remove_scratch_dirs() -> Iterator[None]:
+    yield
+    for path in made_dirs:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (CI runs as root)")
 needs_ip = pytest.mark.skipif(shutil.which("ip") is None, reason="needs iproute2")
 
@@ -175,6 +185,7 @@ def recorded_store() -> tuple[Store, ProcRoot, FrozenClock]:
     from nettop.collectors.store import Store
 
     tmp = Path(tempfile.mkdtemp(prefix="nettop-rec-"))
+    made_dirs.append(tmp)
     shutil.copytree(FIXTURES / "linux-6.18-host", tmp / "proc" / "net")
     sysctl = tmp / "proc" / "sys" / "net"
     for name, value in {"core/somaxconn": "4096", "core/netdev_max_backlog": "1000",
@@ -266,6 +277,7 @@ def make_recording(path: Path, steps: int = 30) -> Path:
     from nettop.collectors.store import Store
 
     root_dir = Path(tempfile.mkdtemp(prefix="nettop-recsrc-"))
+    made_dirs.append(root_dir)
     shutil.copytree(FIXTURES / "linux-6.18-host", root_dir / "proc" / "net")
     from nettop.collectors.procfs import ProcRoot
 

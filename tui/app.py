@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
@@ -68,6 +71,14 @@ class NettopApp(App[int]):
             own = spec.load().__dict__.get("BINDINGS", [])
             sections.append((f"{spec.title} pane (when it has the focus)", binding_lines(own, display)))
         return sections
+
+    def on_mount(self) -> None:
+        # SIGTERM and SIGHUP (the SSH session went) end the app like `q`: the terminal is given back
+        # (alternate screen left, mouse tracking off) instead of being left in the app's state
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self.exit)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_sections()))

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nettop.collectors.budget import Budget
 from nettop.collectors.netns import NetnsTarget
@@ -75,6 +75,9 @@ class Playback(Protocol):
     def seek(self, t: float) -> None: ...
 
     def describe(self) -> str: ...
+
+    def snapshot_document(self) -> dict[str, Any]:
+        """The snapshot of the moment on screen, labelled with its recording."""
 
 
 class DataSource(Protocol):
@@ -297,6 +300,11 @@ class ReplaySource:
     def seek(self, t: float) -> None:
         self.player.seek(t)
         self._wall = time.monotonic()
+
+    def snapshot_document(self) -> dict[str, Any]:
+        from nettop.collectors.snapshot import recorded_snapshot
+
+        return recorded_snapshot(self.player, self.path)
 
     def describe(self) -> str:
         rec = self.player.recording

@@ -8,6 +8,7 @@ and count, and everything is removed on exit, on Ctrl-C and on error.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -18,6 +19,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from . import exitcodes
 
 LAB = "nettop-lab"
 PEER = "nettop-lab-peer"
@@ -38,8 +41,9 @@ def run(*argv: str) -> None:
 
 
 def in_ns(ns: str, code: str, *args: str) -> subprocess.Popen[bytes]:
-    """A bounded Python generator inside a lab namespace (argv, never a shell)."""
-    return subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", code, *args],
+    """A bounded Python generator inside a lab namespace (argv, never a shell). `-I` isolates it: the
+    caller's directory is not on its path, so a `socket.py` there does not run as root."""
+    return subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-I", "-c", code, *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -214,6 +218,8 @@ def restore_tcp_mem() -> bool:
         return False
     TCP_MEM.write_text(saved.read_text())
     saved.unlink()
+    with contextlib.suppress(OSError):  # an empty /run/nettop-lab is not left behind
+        STATE_DIR.rmdir()
     _wait_pressure_gone(PRESSURE_SETTLE_SECONDS)
     return True
 
@@ -263,6 +269,8 @@ def cleanup() -> list[str]:
             done.append(f"deleted namespace {ns}")
     if restore_tcp_mem():
         done.append("restored net.ipv4.tcp_mem")
+    with contextlib.suppress(OSError):
+        STATE_DIR.rmdir()  # only when empty
     return done
 
 
@@ -300,31 +308,36 @@ class Lab:
                 signal.signal(s, handler)
 
 
+def list_scenarios() -> int:
+    for s in SCENARIOS.values():
+        print(f"{s.name:22} {s.summary}{'  [host-wide: needs --yes]' if s.host_wide else ''}")
+    print("softnet                (not offered: this VM cannot overflow a CPU backlog reliably)")
+    print("\nrun one with `nettop lab SCENARIO` (root), watch it with `nettop --netns nettop-lab`")
+    return exitcodes.OK
+
+
 def main(name: str | None, seconds: float, yes: bool, list_only: bool, clean: bool) -> int:
-    if list_only:
-        for s in SCENARIOS.values():
-            print(f"{s.name:22} {s.summary}{'  [host-wide: needs --yes]' if s.host_wide else ''}")
-        print("softnet                (not offered: this VM cannot overflow a CPU backlog reliably)")
-        return 0
+    if list_only or (name is None and not clean):
+        return list_scenarios()
     if os.geteuid() != 0:
         print("nettop lab: needs root (it creates network namespaces)", file=sys.stderr)
-        return 2
+        return exitcodes.NO_PERMISSION
     if clean:
         for line in cleanup() or ["nothing to clean up"]:
             print(line)
-        return 0
+        return exitcodes.OK
     if name not in SCENARIOS:
         print(f"nettop lab: unknown scenario {name!r}; `nettop lab --list` lists them", file=sys.stderr)
-        return 2
+        return exitcodes.USAGE
     scenario = SCENARIOS[name]
     if scenario.host_wide and not yes:
         print(f"nettop lab: {name} changes the host-wide net.ipv4.tcp_mem for the run (restored on exit); "
               f"add --yes to go ahead", file=sys.stderr)
-        return 2
+        return exitcodes.USAGE
     seconds = min(max(seconds, 1.0), MAX_DURATION)
     print(f"nettop lab {name}: {scenario.summary}; {seconds:.0f} s, Ctrl-C stops early", file=sys.stderr)
     try:
         return Lab(scenario, seconds).run(lambda line: print(line, flush=True))
     except LabError as exc:
         print(f"nettop lab: {exc}", file=sys.stderr)
-        return 2
+        return exitcodes.UNAVAILABLE

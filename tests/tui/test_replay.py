@@ -94,3 +94,18 @@ async def test_r_records_live_samples_and_stops(tmp_path: Path) -> None:
     assert len(files) == 1
     recording = read_recording(files[0])
     assert recording.samples[0].values == [90] and recording.marks == [clock.now]
+
+
+async def test_a_snapshot_of_a_replay_is_named_and_labelled_after_the_replayed_moment(tmp_path: Path) -> None:
+    app = replay_app(tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("g", *"00:00:02", "enter")
+        await pilot.press("s", "s")  # twice in one second: two files, none lost
+    files = sorted(tmp_path.glob("nettop-recorded-host-*.json"), key=lambda f: len(f.name))
+    assert len(files) == 2 and files[1].name == files[0].name.replace(".json", "-2.json")
+    snap = json.loads(files[0].read_text())
+    assert snap["host"]["hostname"] == "recorded-host" and snap["recording"]["offset_s"] == 2.0
+    assert snap["recording"]["file"].endswith("r.ntr")
+    # the recorded wall time of that moment: wall_origin 1_790_000_000 + 2 s
+    assert files[0].name.startswith("nettop-recorded-host-" + __import__("datetime").datetime.fromtimestamp(
+        1_790_000_002.0).strftime("%Y%m%d-%H%M%S"))
