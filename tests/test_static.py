@@ -40,3 +40,13 @@ def test_mypy_strict_finds_nothing(tmp_path: Path) -> None:
                           cwd=tmp_path, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "no issues found" in proc.stdout
+
+
+def test_every_package_folder_is_installed() -> None:
+    """A package missing from pyproject's list works in an editable install and breaks a real one."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {"nettop." + ".".join(init.parent.relative_to(ROOT).parts)
+             for name in PACKAGES for init in (ROOT / name).rglob("__init__.py")}
+    assert found == listed
