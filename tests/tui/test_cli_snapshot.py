@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from conftest import FIXTURES, needs_ip, root_only
+from nettop.tui import exitcodes
 
 NETTOP = [sys.executable, "-m", "nettop.tui.cli"]
 
@@ -112,7 +113,7 @@ def test_output_file_is_private_atomic_and_not_clobbered(tmp_path: Path) -> None
     first = out.read_bytes()
     assert json.loads(first)["schema"] == "nettop.snapshot/2"
     again = run_nettop("snapshot", "--duration", "0", "-o", str(out), check=False)
-    assert again.returncode == 1 and "--force" in again.stderr
+    assert again.returncode == exitcodes.CANT_CREATE and "--force" in again.stderr
     assert out.read_bytes() == first
     run_nettop("snapshot", "--duration", "0", "-o", str(out), "--force")
     assert out.read_bytes() != first
@@ -121,7 +122,7 @@ def test_output_file_is_private_atomic_and_not_clobbered(tmp_path: Path) -> None
 
 def test_unwritable_output_is_a_clear_error(tmp_path: Path) -> None:
     proc = run_nettop("snapshot", "--duration", "0", "-o", str(tmp_path / "missing" / "x.json"), check=False)
-    assert proc.returncode == 1
+    assert proc.returncode == exitcodes.CANT_CREATE
     assert "cannot write" in proc.stderr and "missing" in proc.stderr
 
 
@@ -140,9 +141,9 @@ def test_procfs_root_of_fixture_files(tmp_path: Path) -> None:
 
 def test_bad_procfs_root_and_bad_arguments() -> None:
     proc = run_nettop("snapshot", "--procfs", "/nonexistent-root", check=False)
-    assert proc.returncode == 2 and "not a directory" in proc.stderr
+    assert proc.returncode == exitcodes.USAGE and "not a directory" in proc.stderr
     proc = run_nettop("snapshot", "--interval", "0", check=False)
-    assert proc.returncode == 2 and "greater than 0" in proc.stderr
+    assert proc.returncode == exitcodes.USAGE and "greater than 0" in proc.stderr
 
 
 def test_version() -> None:
@@ -161,7 +162,7 @@ def test_snapshot_of_a_namespace_with_netns_option(topology) -> None:  # type: i
     host_tcp_mem = Path("/proc/sys/net/ipv4/tcp_mem").read_text().split()
     assert [str(snap["tcp_mem"][k]) for k in ("low", "pressure", "high")] == host_tcp_mem
     assert "net.ipv4.tcp_mem" in snap["sysctls_from_host"] and not snap["sysctls_absent"]
-    assert snap["sources"]["bql"]["ok"] is False and topology.a in snap["sources"]["bql"]["error"]
+    assert snap["sources"]["bql"]["state"] == "not applicable" and topology.a in snap["sources"]["bql"]["error"]
     assert "eth0" not in snap["interfaces"]  # the host's devices stay out
     text = run_nettop("snapshot", "--duration", "0", "--netns", topology.a, "--format", "text").stdout
     assert "v0" in text and "Qdiscs" in text
@@ -173,7 +174,7 @@ def test_snapshot_of_a_namespace_with_netns_option(topology) -> None:  # type: i
                                            ("../etc", "not a namespace name")])
 def test_bad_netns_is_a_clear_error(spec: str, message: str) -> None:
     proc = run_nettop("snapshot", "--netns", spec, check=False)
-    assert proc.returncode == 2 and message in proc.stderr
+    assert proc.returncode == exitcodes.USAGE and message in proc.stderr
 
 
 @root_only

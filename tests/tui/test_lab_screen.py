@@ -11,9 +11,9 @@ import subprocess
 import sys
 
 import pytest
-from terminal import NETTOP, Terminal, needs_tmux
 
 from conftest import needs_ip, root_only
+from terminal import NETTOP, Terminal, needs_tmux
 
 pytestmark = [root_only, needs_ip, pytest.mark.skipif(not needs_tmux, reason="needs tmux")]
 # a funnel row: `┃ qdiscs   DROP   drops 70/s ...` (the Sockets pane's `│TCP  ESTABLISHED` is not one)
