@@ -55,7 +55,7 @@ def main() -> None:
             raw_loop(fds)
             base.append(clock() - t)
     o, b = statistics.median(ours) / 1000, statistics.median(base) / 1000
-    print(f"hot sources: {', '.join(s.name for s in hot)}")
+    print(f"hot sources: {', '.join(s.key.name for s in hot)}")
     print(f"raw read-and-split loop: median {b:7.1f} us CPU per sample")
     print(f"nettop hot sample:       median {o:7.1f} us CPU per sample")
     print(f"ratio nettop / raw:      {o / b:.2f}x  (target <= 2x and <= 150 us)")

@@ -1,4 +1,9 @@
-"""Byte queue limits of every tx queue, from sysfs."""
+"""Byte queue limits of every tx queue, from sysfs.
+
+A queue or device that vanishes mid-read is skipped; an attribute that is not a
+regular file (read_bytes refuses it) or not an unsigned integer costs that value
+only, and is counted as a bad line of the source.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,11 @@ import os
 from pathlib import Path
 
 from . import keys
-from .errors import SourceNotApplicable
+from .errors import Issues, NotRegularFile, SourceNotApplicable, SourceUnavailable
 from .nlsources import unavailable
+from .procfs import read_bytes
 from .sources import BaseSource, Reading, Tier
+from .text import int_token
 
 BQL_FIELDS = ("limit", "inflight", "limit_max", "limit_min")
 
@@ -36,6 +43,7 @@ class BqlSource(BaseSource):
         names: list[str] = []
         values: list[int] = []
         queues: keys.QueueCounts = {}
+        issues = Issues(str(self.base))
         for dev in devices:
             qdir = self.base / dev / "queues"
             try:
@@ -46,10 +54,22 @@ class BqlSource(BaseSource):
                            "rx": sum(e.startswith("rx-") for e in entries)}
             for q in sorted(e for e in entries if e.startswith("tx-")):
                 for f in BQL_FIELDS:
-                    try:
-                        value = int((qdir / q / "byte_queue_limits" / f).read_bytes())
-                    except (OSError, ValueError):
-                        continue
-                    names.append(f"{dev} {q}/{f}")
-                    values.append(value)
-        return (tuple(names), values), queues
+                    value = _read_value(qdir / q / "byte_queue_limits" / f, issues)
+                    if value is not None:
+                        names.append(f"{dev} {q}/{f}")
+                        values.append(value)
+        return issues.done(((tuple(names), values), queues))
+
+
+def _read_value(path: Path, issues: Issues) -> int | None:
+    try:
+        raw = read_bytes(path, 64, limit=4096)
+    except NotRegularFile as exc:
+        issues.add(0, "", str(exc.strerror), path=str(path))
+        return None
+    except SourceUnavailable:
+        return None  # vanished, or BQL not built in
+    value = int_token(raw.strip())
+    if value is None:
+        issues.add(1, raw, "not an unsigned integer below 2**64", path=str(path))
+    return value

@@ -100,7 +100,7 @@ def check_enter(target: NetnsTarget) -> None:
 def enter(target: NetnsTarget) -> None:
     """Move the calling thread into the target's network namespace."""
     try:
-        fd = os.open(target.path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(target.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)  # a FIFO must not hang us
     except OSError as exc:
         raise NetnsError(exc.errno, f"open {target.path}: {exc.strerror}") from None
     try:

@@ -3,18 +3,27 @@
 The kernel regenerates a /proc file on every read from offset 0, so a file is
 opened once and re-read with `pread`. A read returns at most about one page for
 many seq_files (/proc/net/dev with 200 links needs several), so we read until EOF.
+
+Every file is opened non-blocking and must be a regular file (procfs and sysfs
+files are, of size 0 or 4096): a FIFO, a device or a directory put in a file's
+place is refused with its kind and path instead of hanging the sampler. A file
+larger than MAX_FILE_BYTES is refused too; none of the kernel's comes close.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import SourceUnavailable
+from .errors import NotRegularFile, SourceUnavailable
 
 _CHUNK = 65536
+MAX_FILE_BYTES = 16 << 20  # /proc/net/dev of 100k links is about 14 MiB
+MAX_SMALL_BYTES = 65536  # a sysctl or a sysfs attribute
+_OPEN_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY
 
 
 @dataclass(frozen=True)
@@ -66,20 +75,51 @@ def describe_os_error(exc: OSError) -> str:
     return f"{name}: {exc.strerror or exc} ({exc.filename})"
 
 
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def open_regular(path: Path) -> int:
+    """A descriptor on the regular file `path`, opened without blocking (opening a FIFO
+    blocks until a writer comes); SourceUnavailable or NotRegularFile with the reason."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        raise SourceUnavailable(exc.errno, describe_os_error(exc)) from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise NotRegularFile(errno.EISDIR, describe_os_error(IsADirectoryError(
+                errno.EISDIR, os.strerror(errno.EISDIR), str(path))))
+        if not stat.S_ISREG(mode):
+            raise NotRegularFile(errno.EINVAL, f"{_kind(mode)}, not a regular file: {path}")
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _too_big(path: Path, limit: int) -> SourceUnavailable:
+    return SourceUnavailable(errno.EFBIG, f"larger than {limit} bytes, not a kernel file: {path}")
+
+
 class ProcFile:
     """An open /proc or /sys file re-read from offset 0 on each call."""
 
-    def __init__(self, path: Path, chunk: int = _CHUNK) -> None:
+    def __init__(self, path: Path, chunk: int = _CHUNK, limit: int = MAX_FILE_BYTES) -> None:
         self.path = path
         self._chunk = chunk
+        self._limit = limit
         self._fd: int | None = None
 
     def open(self) -> None:
         if self._fd is None:
-            try:
-                self._fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
-            except OSError as exc:
-                raise SourceUnavailable(exc.errno, describe_os_error(exc)) from exc
+            self._fd = open_regular(self.path)
 
     def read(self) -> bytes:
         """The whole file as the kernel generates it now."""
@@ -89,14 +129,18 @@ class ProcFile:
             first = os.pread(self._fd, self._chunk, 0)
             chunks = [first]
             offset = len(first)
-            while True:
+            while first:
                 more = os.pread(self._fd, self._chunk, offset)
                 if not more:
                     break
                 chunks.append(more)
                 offset += len(more)
+                if offset > self._limit:
+                    raise _too_big(self.path, self._limit)
         except OSError as exc:
             self.close()
+            if isinstance(exc, SourceUnavailable):
+                raise
             raise SourceUnavailable(exc.errno, describe_os_error(exc)) from exc
         return first if len(chunks) == 1 else b"".join(chunks)
 
@@ -112,21 +156,30 @@ class ProcFile:
         self.close()
 
 
-def read_small(path: Path, size: int = 256) -> str:
-    """Read a sysctl-sized file with a small buffer (the kernel allocates what we ask)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError as exc:
-        raise SourceUnavailable(exc.errno, describe_os_error(exc)) from exc
+def read_bytes(path: Path, size: int = 256, limit: int = MAX_SMALL_BYTES) -> bytes:
+    """Read a small file (a sysctl, a sysfs attribute) with a small buffer: the kernel
+    allocates what we ask. Refuses what is not a regular file, or is over `limit` bytes."""
+    fd = open_regular(path)
     try:
         chunks = []
+        total = 0
         while True:
             b = os.read(fd, size)
             if not b:
                 break
             chunks.append(b)
+            total += len(b)
+            if total > limit:
+                raise _too_big(path, limit)
+    except SourceUnavailable:
+        raise
     except OSError as exc:
         raise SourceUnavailable(exc.errno, describe_os_error(exc)) from exc
     finally:
         os.close(fd)
-    return b"".join(chunks).decode("utf-8", "replace")
+    return b"".join(chunks)
+
+
+def read_small(path: Path, size: int = 256) -> str:
+    """A sysctl's value as text (see read_bytes)."""
+    return read_bytes(path, size).decode("utf-8", "replace")

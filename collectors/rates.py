@@ -3,11 +3,12 @@
 A counter that goes backwards (a reset, a device re-created, a namespace
 replaced) is a gap: the step is left out, never turned into a spike. Counters
 the kernel keeps in 32 bits (softnet_stat) wrap instead, and are unwrapped.
+Nothing here raises on extreme values or returns an infinity: a delta, rate or
+peak that does not come out finite is None (JSON has no Infinity).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,7 +23,11 @@ class Delta:
     def rate(self) -> float | None:
         if self.delta is None or self.seconds <= 0:
             return None
-        return self.delta / self.seconds
+        return _finite(self.delta / self.seconds)
+
+
+def _finite(x: float | None) -> float | None:
+    return x if x is not None and x - x == 0.0 else None
 
 
 def _step(prev: float, cur: float, bits: int | None) -> float | None:
@@ -35,16 +40,17 @@ def _step(prev: float, cur: float, bits: int | None) -> float | None:
 
 
 def _steady(values: Sequence[float]) -> bool:
-    """No missing sample and never going down: the common case, checked at C speed."""
+    """No missing sample and never going down: the common case, checked at C speed. sum()
+    never raises (fsum does on overflow); an infinite sum is sent to the careful path."""
     as_list = list(values)
-    total = math.fsum(as_list)
-    return total == total and sorted(as_list) == as_list
+    total = sum(as_list)
+    return total - total == 0.0 and sorted(as_list) == as_list
 
 
 def counter_delta(ts: Sequence[float], values: Sequence[float], bits: int | None = None) -> Delta:
     """Increase of a counter over the samples, skipping gaps and missing (NaN) values."""
     if len(values) >= 2 and _steady(values):
-        return Delta(values[-1] - values[0], ts[-1] - ts[0], 0)
+        return Delta(_finite(values[-1] - values[0]), ts[-1] - ts[0], 0)
     total = 0.0
     seconds = 0.0
     gaps = 0
@@ -63,7 +69,7 @@ def counter_delta(ts: Sequence[float], values: Sequence[float], bits: int | None
                 seconds += t - prev_t
                 steps += 1
         prev_t, prev_v = t, v
-    return Delta(total if steps else None, seconds, gaps)
+    return Delta(_finite(total) if steps else None, seconds, gaps)
 
 
 def last_rate(ts: Sequence[float], values: Sequence[float], bits: int | None = None) -> float | None:
@@ -77,7 +83,7 @@ def peak_rate(ts: Sequence[float], values: Sequence[float], bits: int | None = N
     """Highest sample-to-sample rate in the window."""
     if len(values) >= 2 and _steady(values):
         rates = [(b - a) / (t1 - t0) for a, b, t0, t1 in zip(values, values[1:], ts, ts[1:], strict=False) if t1 > t0]
-        return max(rates) if rates else None
+        return _finite(max(rates)) if rates else None
     best: float | None = None
     for k in range(1, len(values)):
         dt = ts[k] - ts[k - 1]
@@ -87,10 +93,10 @@ def peak_rate(ts: Sequence[float], values: Sequence[float], bits: int | None = N
         step = _step(a, b, bits)
         if step is not None and (best is None or step / dt > best):
             best = step / dt
-    return best
+    return _finite(best)
 
 
 def gauge_peak(values: Sequence[float]) -> float | None:
     """Highest value of a gauge in the window, ignoring missing samples."""
     present = [v for v in values if v == v]
-    return max(present) if present else None
+    return _finite(max(present)) if present else None

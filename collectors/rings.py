@@ -3,7 +3,8 @@
 A `Ring` keeps every sample of the last N samples (the full-rate ring); a
 `SecondRing` keeps one row per second: the last value of every column and the
 min/max of gauge columns (a counter's min and max are its neighbours' last).
-Memory is allocated once, so a long run does not grow.
+Memory is allocated once, so a long run does not grow. A value too big for a
+float (10**309 ...) is stored as NaN, a missing sample, so the rest of the row goes on.
 """
 
 from __future__ import annotations
@@ -17,6 +18,21 @@ NAN = math.nan
 
 def _nan_array(size: int) -> array[float]:
     return array("d", [NAN]) * size
+
+
+def _as_float(value: float) -> float:
+    try:
+        f = float(value)
+    except OverflowError:
+        return NAN
+    return f if f - f == 0.0 else NAN  # inf and NaN both fail this
+
+
+def as_row(values: Sequence[float] | array[float]) -> array[float]:
+    """The values as float64; one that does not fit a finite float becomes NaN."""
+    if isinstance(values, array):
+        return values
+    return array("d", map(_as_float, values))
 
 
 class Ring:
@@ -36,9 +52,15 @@ class Ring:
 
     def append(self, t: float, values: Sequence[float] | array[float]) -> None:
         w = self.width
+        try:
+            row = values if isinstance(values, array) else array("d", values)
+        except OverflowError:
+            row = as_row(values)
+        if len(row) != w:  # a slice assignment of another length would resize the buffer
+            raise ValueError(f"{len(row)} values for {w} columns")
         i = self.head
         self.ts[i] = t
-        self.buf[i * w:(i + 1) * w] = values if isinstance(values, array) else array("d", values)
+        self.buf[i * w:(i + 1) * w] = row
         self.head = (i + 1) % self.capacity
         if self.count < self.capacity:
             self.count += 1
@@ -72,14 +94,16 @@ class Ring:
     def reshaped(self, columns: tuple[str, ...], capacity: int | None = None) -> Ring:
         """A ring with other columns holding this one's history where names match."""
         ring = Ring(columns, capacity or self.capacity)
-        ts, data = self.copy_last(self.count)
-        old = self.width
-        moves = [(ring.index[c], j) for j, c in enumerate(self.columns) if c in ring.index]
-        for r in range(len(ts)):
-            row = _nan_array(ring.width)
-            for new_j, old_j in moves:
-                row[new_j] = data[r * old + old_j]
-            ring.append(ts[r], row)
+        rows = min(self.count, ring.capacity)
+        ts, data = self.copy_last(rows)
+        old, new = self.width, ring.width
+        for j, c in enumerate(self.columns):
+            k = ring.index.get(c)
+            if k is not None:  # one strided copy per column, in C: a reshape costs milliseconds
+                ring.buf[k:rows * new:new] = data[j::old]
+        ring.ts[:rows] = ts
+        ring.count = rows
+        ring.head = rows % ring.capacity
         return ring
 
 
@@ -180,16 +204,28 @@ class SecondRing:
         w, g, nw, ng = self.width, len(self.gauge_cols), ring.width, len(ring.gauge_cols)
         last = min(self.count, ring.capacity)
         start = (self.head - last) % self.capacity
-        for k in range(last):
-            src = (start + k) % self.capacity
-            dst = k
-            ring.ts[dst] = self.ts[src]
-            ring.tlast[dst] = self.tlast[src]
-            for nj, oj in moves:
-                ring.last[dst * nw + nj] = self.last[src * w + oj]
-            for nk, ok in gauge_moves:
-                ring.min[dst * ng + nk] = self.min[src * g + ok]
-                ring.max[dst * ng + nk] = self.max[src * g + ok]
+        ring.ts[:last] = _in_order(self.ts, 1, start, last)
+        ring.tlast[:last] = _in_order(self.tlast, 1, start, last)
+        _move_columns(_in_order(self.last, w, start, last), w, ring.last, nw, moves)
+        _move_columns(_in_order(self.min, g, start, last), g, ring.min, ng, gauge_moves)
+        _move_columns(_in_order(self.max, g, start, last), g, ring.max, ng, gauge_moves)
         ring.count = last
         ring.head = last % ring.capacity
         return ring
+
+
+def _in_order(buf: array[float], width: int, start: int, rows: int) -> array[float]:
+    """`rows` rows of a circular row-major buffer from slot `start` on, as one array."""
+    capacity = len(buf) // width if width else 0
+    end = start + rows
+    if end <= capacity:
+        return buf[start * width:end * width]
+    return buf[start * width:] + buf[:(end - capacity) * width]
+
+
+def _move_columns(src: array[float], width: int, dst: array[float], new_width: int,
+                  moves: list[tuple[int, int]]) -> None:
+    """Copy columns (new index, old index) of row-major `src` into the first rows of `dst`."""
+    rows = len(src) // width if width else 0
+    for new_j, old_j in moves:
+        dst[new_j:rows * new_width:new_width] = src[old_j::width]

@@ -2,7 +2,7 @@
 
 It runs in a plain thread. One bad read never stops it: an unreadable source is
 marked unavailable with its reason and retried on the cold cadence; a malformed
-one is counted and its sample skipped. Watching another network namespace, the
+one has its bad lines counted and the rest of its sample recorded. Watching another network namespace, the
 thread enters it first, so every file and socket it opens belongs there.
 """
 
@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from . import netns as netns_mod
 from .budget import Budget
-from .errors import ParseError, SourceNotApplicable, SourceUnavailable
+from .errors import ParseError, PartialParse, SourceNotApplicable, SourceUnavailable
 from .keys import Key
 from .procfs import ProcRoot
 from .sources import Cadence, NotApplicableSource, Source, SysctlSource, Tier, proc_sources
@@ -110,6 +110,19 @@ class Sampler:
             if self.on_event and applicable:
                 self.on_event(key.name, f"unavailable: {reason}")
 
+    def _good_part(self, key: Key[Any], exc: PartialParse) -> Any:
+        """Count the bad lines of a partial read; its good part, None when nothing is left
+        (an empty sample would only drop the history kept)."""
+        if exc.more:
+            self.store.parse_error(key, f"{exc.path}: {exc.more} more bad lines in this read", exc.more)
+        for issue in exc.issues:
+            self.store.parse_error(key, str(issue))
+        try:
+            (names, _values), _detail = exc.result
+        except (TypeError, ValueError):
+            return None
+        return exc.result if names else None
+
     def sample_source(self, src: Source) -> None:
         t = self.clock()
         try:
@@ -120,6 +133,11 @@ class Sampler:
         except SourceUnavailable as exc:
             self._down(src.key, str(exc.strerror or exc))
             return
+        except PartialParse as exc:  # some lines were bad: count them, keep the rest
+            good = self._good_part(src.key, exc)
+            if good is None:
+                return
+            (names, values), detail = good
         except ParseError as exc:
             self.store.parse_error(src.key, str(exc))
             return

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from . import keys
-from .errors import SourceNotApplicable, SourceUnavailable
+from .errors import PartialParse, SourceNotApplicable, SourceUnavailable
 from .keys import Key
 from .netdev import parse_netdev_flat
 from .netstat import Flat, parse_netstat_flat
@@ -160,7 +160,8 @@ class ProcSource(BaseSource):
         return self.spec.is_gauge(column)
 
     def read(self) -> Reading:
-        """Parsed columns and the detail; raises SourceUnavailable or ParseError."""
+        """Parsed columns and the detail; raises SourceUnavailable, ParseError, or PartialParse
+        carrying the Reading of the good lines."""
         try:
             raw = self._file.read()
         except SourceUnavailable as exc:
@@ -168,8 +169,16 @@ class ProcSource(BaseSource):
                 raise SourceNotApplicable(exc.errno, self.spec.absent_means) from None
             raise
         path = str(self.path)
-        detail = self.spec.detail(raw, path) if self.spec.detail else None
-        return self.spec.parse(raw, path), detail
+        detail = None
+        if self.spec.detail is not None:
+            try:
+                detail = self.spec.detail(raw, path)
+            except PartialParse as exc:
+                detail = exc.result  # the same bad lines as the columns', counted once below
+        try:
+            return self.spec.parse(raw, path), detail
+        except PartialParse as exc:
+            raise exc.with_result((exc.result, detail)) from None
 
     def close(self) -> None:
         self._file.close()

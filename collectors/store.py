@@ -200,10 +200,11 @@ class Store:
                 s.version += 1
             return changed
 
-    def parse_error(self, key: Key[Any], message: str) -> None:
+    def parse_error(self, key: Key[Any], message: str, count: int = 1) -> None:
+        """`count` bad lines (or values) of one read, `message` naming the newest."""
         s = self._get(key)
         with s.lock:
-            s.status.parse_errors += 1
+            s.status.parse_errors += count
             s.status.last_parse_error = message
             s.version += 1
 

@@ -2,7 +2,9 @@
 
 Names use sysctl(8)'s spelling; a `.` inside an interface name is written `/`
 (`net.ipv4.conf.eth0/100.rp_filter`). Values are kept as the kernel writes them,
-with runs of white space folded to one space (tcp_mem's tabs become spaces).
+with runs of white space folded to one space (tcp_mem's tabs become spaces). A
+knob file that is not a regular file, is over 64 KiB or holds a number no kernel
+prints (2**64 or more) is listed as absent with that reason.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import os
 from dataclasses import dataclass, field
 
 from .errors import SourceUnavailable
-from .procfs import ProcFile, ProcRoot, read_small
+from .procfs import MAX_SMALL_BYTES, ProcFile, ProcRoot, read_small
+from .text import int_token
 
 KNOBS: tuple[str, ...] = (
     "net.core.somaxconn",
@@ -45,8 +48,8 @@ PER_INTERFACE = ("rp_filter", "arp_filter")
 OPTIONAL = frozenset({"net.netfilter.nf_conntrack_count", "net.netfilter.nf_conntrack_max"})
 # Registered only in the initial network namespace (net/ipv4/sysctl_net_ipv4.c
 # ipv4_table, net/core/sysctl_net_core.c net_core_table): a child sees none of them.
-# rmem_*/wmem_* are per namespace on 6.18 but were global on older kernels, so
-# their absence in a child is explained the same way.
+# rmem_*/wmem_* stay global: since 6.11 a child sees the host's value read-only
+# (commit 19249c0724f2), before that not at all; either way the host's value binds.
 GLOBAL_ONLY = frozenset({
     "net.core.netdev_max_backlog", "net.core.netdev_budget", "net.core.netdev_budget_usecs",
     "net.core.busy_poll", "net.core.busy_read", "net.core.rmem_default", "net.core.rmem_max",
@@ -105,7 +108,7 @@ def open_global_knobs(root: ProcRoot) -> dict[str, ProcFile]:
     """
     files = {}
     for name in sorted(GLOBAL_ONLY):
-        f = ProcFile(root.sysctl(name), chunk=256)
+        f = ProcFile(root.sysctl(name), chunk=256, limit=MAX_SMALL_BYTES)
         try:
             f.open()
         except SourceUnavailable:
@@ -126,18 +129,31 @@ def read_sysctls(root: ProcRoot, names: list[str] | None = None,
     reading = SysctlReading()
     for name in names:
         try:
-            reading.values[name] = " ".join(read_small(root.sysctl(name)).split())
+            reading.values[name] = knob_value(read_small(root.sysctl(name)))
         except SourceUnavailable as exc:
             host = (host_files or {}).get(name)
             if host is not None:
                 try:
-                    reading.values[name] = " ".join(host.read().decode("utf-8", "replace").split())
+                    reading.values[name] = knob_value(host.read().decode("utf-8", "replace"))
                     reading.from_host.add(name)
                     continue
-                except SourceUnavailable:
+                except (SourceUnavailable, ValueError):
                     pass
             reading.absent[name] = absent_reason(name, child, str(exc.strerror or exc))
+        except ValueError as exc:
+            reading.absent[name] = str(exc)
     return reading
+
+
+def knob_value(raw: str) -> str:
+    """The value with white space folded; ValueError when a number in it cannot be a kernel's
+    (a view doing float arithmetic on 10**400 would raise)."""
+    value = " ".join(raw.split())
+    for token in value.split(" "):
+        digits = token.removeprefix("-")
+        if digits.isascii() and digits.isdigit() and int_token(token.encode(), signed=True) is None:
+            raise ValueError(f"not a value a kernel prints: a number of {len(digits)} digits")
+    return value
 
 
 def parse_mem_triple(value: str) -> dict[str, int]:
@@ -145,6 +161,8 @@ def parse_mem_triple(value: str) -> dict[str, int]:
     parts = value.split()
     if len(parts) != 3:
         raise ValueError(f"expected three numbers, got {value!r}")
-    low, pressure, high = (int(p) for p in parts)
+    low, pressure, high = (int_token(p.encode(), signed=True) for p in parts)
+    if low is None or pressure is None or high is None:
+        raise ValueError(f"expected three integers, got {value!r}")
     return {"low": low, "pressure": pressure, "high": high}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from nettop.collectors.errors import ParseError
+from nettop.collectors.errors import ParseError, PartialParse
 from nettop.collectors.netdev import parse_netdev
 from nettop.collectors.netstat import parse_netstat
 from nettop.collectors.protocols import parse_protocols
@@ -101,6 +101,22 @@ def test_missing_value_is_a_parse_error_naming_the_line() -> None:
     with pytest.raises(ParseError) as info:
         parse_netstat(read("variants/netstat-missing-value"), "netstat-missing-value")
     assert info.value.line_no == 2
+    assert isinstance(info.value, PartialParse)  # the sections after it are kept
+    whole = parse_netstat(read("linux-6.18-host/netstat"))
+    assert info.value.result == {k: v for k, v in whole.items() if not k.startswith("TcpExt.")}
+
+
+def test_alias_names_with_colons() -> None:
+    got = parse_netdev(read("variants/dev-alias-names"))
+    assert list(got) == ["lo", "eth0", "eth0:1", "eth0:web", "a:b"]
+    assert got["eth0:web"]["rx_bytes"] == 123456789012 and got["eth0:1"]["tx_packets"] == 16
+
+
+def test_a_softnet_row_shorter_than_any_kernel_wrote_costs_that_cpu() -> None:
+    with pytest.raises(PartialParse) as info:
+        parse_softnet(read("variants/softnet_stat-short-row"), "softnet_stat")
+    assert [r.cpu for r in info.value.result] == [0, 1, 3]
+    assert info.value.line_no == 3 and "8 columns" in str(info.value)
 
 
 def test_snmp_big_counters() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nettop.collectors.errors import ParseError
+from nettop.collectors.errors import ParseError, PartialParse
 from nettop.collectors.netdev import parse_netdev, parse_netdev_flat
 from nettop.collectors.netstat import parse_netstat, parse_netstat_flat
 from nettop.collectors.protocols import parse_protocols, parse_protocols_flat
@@ -56,22 +56,24 @@ def test_netstat_missing_columns_are_absent_not_zero() -> None:
 
 
 @pytest.mark.parametrize(
-    "text, line_no",
+    "text, bad_lines, kept",
     [
-        ("TcpExt: A B\nTcpExt: 1\n", 2),  # fewer values than names
-        ("TcpExt: A B\nTcpExt: 1 2 3\n", 2),  # more values than names
-        ("TcpExt: A B\nIpExt: 1 2\n", 2),  # values of another section
-        ("TcpExt: A B\nTcpExt: 1 x\n", 2),  # not a number
-        ("TcpExt: A B\nTcpExt: 1 2.5\n", 2),  # not an integer
-        ("TcpExt: A B\n", 1),  # header without values
-        ("A B\nA 1\n", 1),  # no section prefix
+        ("TcpExt: A B\nTcpExt: 1\n", [2], {}),  # fewer values than names
+        ("TcpExt: A B\nTcpExt: 1 2 3\n", [2], {}),  # more values than names
+        ("TcpExt: A B\nIpExt: 1 2\n", [1, 2], {}),  # values of another section
+        ("TcpExt: A B\nTcpExt: 1 x\n", [2], {"TcpExt.A": 1}),  # not a number: that value only
+        ("TcpExt: A B\nTcpExt: 1 2.5\n", [2], {"TcpExt.A": 1}),  # not an integer
+        ("TcpExt: A B\n", [1], {}),  # header without values
+        ("A B\nA 1\n", [1, 2], {}),  # no section prefix
     ],
 )
-def test_netstat_malformed_is_parse_error(text: str, line_no: int) -> None:
-    with pytest.raises(ParseError) as info:
+def test_netstat_malformed_is_parse_error(text: str, bad_lines: list[int], kept: dict[str, int]) -> None:
+    with pytest.raises(PartialParse) as info:
         parse_netstat(text, "/proc/net/netstat")
-    assert info.value.line_no == line_no
-    assert "/proc/net/netstat" in str(info.value)
+    assert [i.line_no for i in info.value.issues] == bad_lines
+    assert info.value.line_no == bad_lines[0]
+    assert f"/proc/net/netstat:{bad_lines[0]}:" in str(info.value)
+    assert info.value.result == kept
 
 
 def test_netstat_empty_file_has_no_counters() -> None:
@@ -187,10 +189,11 @@ def test_softnet_rows_of_different_widths() -> None:
 
 
 def test_softnet_words_not_eight_digits_still_parse() -> None:
-    assert parse_softnet("1 2 3\n")[0].fields == {"processed": 1, "dropped": 2, "time_squeeze": 3}
+    fields = parse_softnet("1 2 3 0 0 0 0 0 ABCDEF\n")[0].fields
+    assert fields == {"processed": 1, "dropped": 2, "time_squeeze": 3, "cpu_collision": 0xABCDEF}
 
 
-@pytest.mark.parametrize("text", ["zz 00 00\n", "00000001 00000002\n"])
+@pytest.mark.parametrize("text", ["zz 00 00\n", "00000001 00000002\n", "1 2 3\n"])
 def test_softnet_malformed(text: str) -> None:
     with pytest.raises(ParseError):
         parse_softnet(text)

@@ -193,3 +193,89 @@ def test_a_window_longer_than_the_full_rate_ring_is_completed_from_the_seconds()
     assert window.peak("backlog") == 900
     assert window.delta("drops").delta == pytest.approx(99 - 9, abs=1)  # from the end of second 0
     assert store.window(key, last=3) is not None and len(store.window(key, last=3)) == 3  # type: ignore[arg-type]
+
+
+# --- values no float holds, and arithmetic that would overflow --------------------------------
+
+
+def test_a_value_too_big_for_a_float_is_a_missing_sample_not_an_error() -> None:
+    ring = Ring(("a", "b", "c"), capacity=4)
+    ring.append(0.0, [1, 10**309, -(10**400)])
+    ring.append(1.0, [2, 5, 6])
+    _, data = ring.copy_last(2)
+    assert data[0] == 1 and math.isnan(data[1]) and math.isnan(data[2])
+    assert list(data[3:]) == [2, 5, 6]
+
+
+def test_a_row_of_the_wrong_width_is_refused_not_resizing_the_ring() -> None:
+    ring = Ring(("a", "b"), capacity=3)
+    with pytest.raises(ValueError):
+        ring.append(0.0, [1, 2, 3])
+    assert len(ring.buf) == 6 and ring.count == 0
+
+
+def test_store_records_a_huge_value_as_missing_and_goes_on() -> None:
+    store = Store(short_capacity=10)
+    store.record(K("s"), 0.0, ("x", "y"), [10**309, 1])
+    store.record(K("s"), 1.0, ("x", "y"), [10**309, 3])
+    window = store.window(K("s"))
+    assert window is not None and window.delta("y").delta == 2
+    assert window.delta("x").delta is None and window.peak("x") is None
+
+
+@pytest.mark.parametrize("values", [[1e308, 1.7e308, 1.79e308], [-1.7e308, 1.7e308], [1.7e308, -1.7e308, 1.7e308],
+                                    [math.inf, math.inf], [-math.inf, math.inf], [0.0, math.nan, 1e308]])
+def test_rates_never_raise_nor_return_an_infinity(values: list[float]) -> None:
+    ts = [float(i) for i in range(len(values))]
+    for result in (counter_delta(ts, values).delta, counter_delta(ts, values).rate, last_rate(ts, values),
+                   peak_rate(ts, values), peak_rate([0.0, 1e-320, 2e-320][:len(values)], values), gauge_peak(values)):
+        assert result is None or math.isfinite(result)
+
+
+def test_snapshot_numbers_stay_finite_for_extreme_counters() -> None:
+    import json
+
+    from nettop.collectors.snapshot import _entry
+
+    store = Store(short_capacity=10)
+    for t, v in enumerate([-(2**63), 2**64 - 1, 0, 2**64 - 1]):
+        store.record(K("netstat"), float(t) * 1e-9, ("TcpExt.X",), [v])
+    entry = _entry(store.window(K("netstat")), "TcpExt.X", 2**64 - 1)
+    text = json.dumps(entry, allow_nan=False)  # raises on NaN or Infinity
+    assert "Infinity" not in text
+
+
+# --- reshaping keeps history and costs milliseconds -------------------------------------------
+
+
+def test_reshape_of_a_full_wide_ring_is_fast_and_keeps_history() -> None:
+    import time
+
+    cols = tuple(f"c{i}" for i in range(250))
+    store = Store(short_capacity=6000, long_seconds=3600)
+    for k in range(6000):
+        store.record(K("w"), k / 10, cols, list(range(k, k + 250)))
+    started = time.perf_counter()
+    store.record(K("w"), 600.0, cols[1:], list(range(6001, 6250)))  # one column gone: a reshape
+    store.record(K("w"), 600.1, cols, list(range(6002, 6252)))  # and back: another
+    assert time.perf_counter() - started < 0.25
+    window = store.window(K("w"), since=0.0)
+    assert window is not None
+    c5 = list(window.column("c5"))
+    assert c5 == [float(k + 5) for k in range(2, 6000)] + [6001 + 4, 6002 + 5]  # the newest 6000 rows
+    c0 = list(window.column("c0"))
+    assert math.isnan(c0[-2]) and c0[-1] == 6002 and all(math.isnan(v) for v in c0[:-1])
+
+
+def test_second_ring_reshape_moves_gauge_extremes_by_name() -> None:
+    store = Store(short_capacity=4, long_seconds=10)
+    store.declare(K("g"), is_gauge=lambda n: n.startswith("q"))
+    for t, (a, q) in enumerate([(1, 5), (2, 9), (3, 2), (4, 7), (5, 1)]):
+        store.record(K("g"), float(t), ("a", "q"), [a, q])
+    store.record(K("g"), 5.0, ("q", "b", "a"), [3, 0, 6])
+    seconds = store._series["g"].seconds
+    assert seconds is not None and seconds.columns == ("q", "b", "a")
+    order = [(seconds.head - seconds.count + k) % seconds.capacity for k in range(seconds.count)]
+    assert [seconds.last[i * 3 + 2] for i in order] == [1, 2, 3, 4, 5]  # a's last values moved
+    assert [seconds.max[i] for i in order] == [5, 9, 2, 7, 1]  # q is the only gauge, now first
+    assert all(math.isnan(seconds.last[i * 3 + 1]) for i in order)  # b has no history

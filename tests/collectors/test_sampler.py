@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -82,7 +86,7 @@ def test_absent_and_unreadable_sources_are_marked_and_the_rest_goes_on(tmp_path:
     assert snap["udp_mem"] is None and snap["sources"]["udp_mem"]["ok"] is False
 
 
-def test_malformed_sample_is_counted_and_skipped(tmp_path: Path, clock: FakeClock) -> None:
+def test_a_bad_section_is_counted_and_the_rest_recorded(tmp_path: Path, clock: FakeClock) -> None:
     root = make_root(tmp_path)
     s = sampler_for(root, clock)
     s.tick()
@@ -90,9 +94,70 @@ def test_malformed_sample_is_counted_and_skipped(tmp_path: Path, clock: FakeCloc
     clock.now += 0.1
     s.tick()
     st = s.store.status(K("netstat"))
-    assert st.parse_errors == 1 and st.samples == 1 and st.ok is True
-    assert "2" in (st.last_parse_error or "")  # names the line
+    assert st.parse_errors == 1 and st.samples == 2 and st.ok is True
+    assert f"{root.proc}/net/netstat:2:" in (st.last_parse_error or "")  # names the file and the line
+    _, latest = s.store.latest(K("netstat"))
+    assert "IpExt.InOctets" in latest and not any(k.startswith("TcpExt.") for k in latest)
     assert s.store.status(K("snmp")).samples == 2
+
+
+def test_one_corrupted_line_costs_that_counter_only(tmp_path: Path, clock: FakeClock) -> None:
+    root = make_root(tmp_path)
+    netstat = root.proc / "net" / "netstat"
+    lines = netstat.read_bytes().split(b"\n")
+    s = sampler_for(root, clock)
+    s.tick()
+    _, before = s.store.latest(K("netstat"))
+    tokens = lines[3].split()
+    tokens[2] = b"\x00\xff" + tokens[2]  # IpExt.InTruncatedPkts
+    lines[3] = b" ".join(tokens)
+    netstat.write_bytes(b"\n".join(lines))
+    clock.now += 0.1
+    s.tick()
+    st = s.store.status(K("netstat"))
+    assert st.parse_errors == 1 and st.samples == 2 and st.ok
+    assert f"{netstat}:4:" in (st.last_parse_error or "") and "IpExt.InTruncatedPkts" in (st.last_parse_error or "")
+    _, after = s.store.latest(K("netstat"))
+    assert after == {k: v for k, v in before.items() if k != "IpExt.InTruncatedPkts"}
+    window = s.store.window(K("netstat"))
+    assert window is not None and len(window) == 2  # the others kept their history
+    assert window.delta("TcpExt.ListenOverflows").delta == 0
+    clock.now += 0.1
+    s.tick()  # still bad: counted on every read
+    assert s.store.status(K("netstat")).parse_errors == 2
+
+
+def test_a_read_with_nothing_good_keeps_the_history(tmp_path: Path, clock: FakeClock) -> None:
+    root = make_root(tmp_path)
+    s = sampler_for(root, clock)
+    s.tick()
+    (root.proc / "net" / "sockstat").write_bytes(b"\x00\x01\x02\n\xff\xfe\n")
+    clock.now += 0.1
+    s.tick()
+    st = s.store.status(K("sockstat"))
+    assert st.parse_errors == 2 and st.samples == 1
+    assert s.store.latest(K("sockstat"))[1]["TCP/inuse"] >= 0  # the last good sample stands
+
+
+def test_a_fifo_in_place_of_a_file_is_down_at_once_and_the_tick_returns(tmp_path: Path, clock: FakeClock) -> None:
+    root = make_root(tmp_path)
+    dev = root.proc / "net" / "dev"
+    dev.unlink()
+    os.mkfifo(dev)
+    s = sampler_for(root, clock)
+    done = threading.Event()
+    thread = threading.Thread(target=lambda: (s.tick(), done.set()), daemon=True)
+    started = time.monotonic()
+    thread.start()
+    try:
+        assert done.wait(10.0), "the tick hung on a FIFO"
+    finally:
+        with contextlib.suppress(OSError):  # release a reader blocked by a regression
+            os.close(os.open(dev, os.O_WRONLY | os.O_NONBLOCK))
+    assert time.monotonic() - started < 5.0
+    st = s.store.status(K("dev"))
+    assert st.state is State.DOWN and "FIFO" in (st.error or "") and str(dev) in (st.error or "")
+    assert s.store.status(K("netstat")).ok and s.store.status(K("softnet_stat")).ok
 
 
 def test_counter_going_backwards_is_a_gap_in_the_snapshot(tmp_path: Path, clock: FakeClock) -> None:
