@@ -1,294 +1,260 @@
 """Recordings: every sample as it comes, in self-contained checksummed chunks.
 
-File layout (docs/recording.md):
-    b"NETTOPREC\\n"
-    chunk*          chunk = b"NTRC" + u32 length + u32 crc32(payload) + payload
-    payload         zlib-compressed UTF-8 JSON lines, one record per line
+The recorder (format `nettop.recording/3`, recording_v3.py) costs the sampler thread a
+list append per sample: values are buffered as the sources hand them over, and once a
+second a writer thread encodes them into one chunk (msgpack blocks of columns, zlib),
+appends it and fsyncs. A recorder killed with SIGKILL leaves a file readable up to its
+last whole chunk; a full disk stops it (`failed`) and truncates the file back to that.
 
-The first chunk holds the header record; every later chunk about a second of
-samples. A recorder killed with SIGKILL leaves a file readable up to its last
-complete chunk; a damaged chunk is skipped. Nothing is ever unpickled or evaluated:
-details go through their key's codec (keys.py), which validates every field.
+Reading indexes the chunks once (time range, sources, offset) and decodes them on demand
+(`Recording.chunk`): a replay keeps the index, not the samples. Versions 1 and 2 (JSON
+lines) are still read (recording_legacy.py). docs/recording.md describes it all.
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
-import json
+import functools
+import itertools
+import math
 import os
-import struct
+import queue
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, overload
 
-from . import recording_v1
-from .keys import CodecError, Key, by_name
+import msgspec
 
-FORMAT = "nettop.recording/2"
-READABLE = (FORMAT, recording_v1.FORMAT)
-FILE_MAGIC = b"NETTOPREC\n"
-CHUNK_MAGIC = b"NTRC"
-CHUNK_HEAD = struct.Struct("=4sII")
+from . import recording_v3 as v3
+from .keys import Key
+from .recording_base import FILE_MAGIC, MAX_COLUMNS, MAX_META, ChunkRef, Down, Header, RecordingError, Sample, Warnings
+from .recording_scan import READABLE, Index, Scanner, decode
+
+__all__ = ["FILE_MAGIC", "FORMAT", "READABLE", "Down", "Recorder", "Recording", "RecordingError", "Sample",
+           "make_header", "read_recording"]
+
+FORMAT = v3.FORMAT
 CHUNK_SECONDS = 1.0  # how much a SIGKILL can lose
-MAX_CHUNK = 64 << 20
 DETAIL_EVERY = 1.0  # structured details are kept once a second; the columns at full rate
-
-
-class RecordingError(ValueError):
-    """Not a recording, or one of a format version this nettop does not read."""
+SOFT_VALUES = 100_000  # a chunk is cut early past this many values (its body stays far below MAX_BODY)
+MAX_DETAIL = 1 << 20  # encoded bytes of one detail
+WRITE_QUEUE = 8  # chunks the writer may be behind before the sampler waits for it
 
 
 # --- writing -----------------------------------------------------------------------------
 
 
-def _chunk(records: list[dict[str, Any]]) -> bytes:
-    payload = zlib.compress("\n".join(json.dumps(r, separators=(",", ":")) for r in records).encode(), 6)
-    return CHUNK_HEAD.pack(CHUNK_MAGIC, len(payload), zlib.crc32(payload)) + payload
-
-
 @dataclass
 class Recorder:
-    """Appends samples to a recording; called from the sampler thread."""
+    """Appends samples to a recording; `sample` is called from the sampler thread."""
 
     path: Path
     header: dict[str, Any]
     force: bool = False
     clock: Callable[[], float] = time.monotonic
-    _file: BinaryIO | None = field(init=False, default=None)
-    _pending: list[dict[str, Any]] = field(init=False, default_factory=list)
-    _names: dict[str, tuple[str, ...]] = field(init=False, default_factory=dict)
-    _detail_at: dict[str, float] = field(init=False, default_factory=dict)
-    _last_flush: float = field(init=False, default=0.0)
-    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     samples: int = field(init=False, default=0)
     failed: str | None = field(init=False, default=None)  # why writing stopped (a full disk ...)
+    skipped: int = field(init=False, default=0)  # samples or details past the format's limits
+    _accepting: bool = field(init=False, default=False)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _blocks: dict[str, v3.Pending] = field(init=False, default_factory=dict)  # current block per source
+    _chunk: list[v3.Pending] = field(init=False, default_factory=list)
+    _downs: list[v3.DownRec] = field(init=False, default_factory=list)
+    _marks: list[float] = field(init=False, default_factory=list)
+    _detail_at: dict[str, float] = field(init=False, default_factory=dict)
+    _values: int = field(init=False, default=0)
+    _chunk_start: float = field(init=False, default=0.0)
+    _seq: int = field(init=False, default=0)
+    _ids: dict[tuple[str, ...], int] = field(init=False, default_factory=dict)
+    _carried: dict[int, int] = field(init=False, default_factory=dict)  # copies of each set of names written
+    _head: Header | None = field(init=False, default=None)
+    _fd: int | None = field(init=False, default=None)
+    _good: int = field(init=False, default=0)  # bytes on disk up to the last whole chunk
+    _queue: queue.Queue[v3.PendingChunk | None] = field(init=False, default_factory=lambda: queue.Queue(WRITE_QUEUE))
+    _writer: threading.Thread | None = field(init=False, default=None)
 
     def open(self) -> None:
+        self._head = msgspec.convert({**self.header, "format": FORMAT}, Header, strict=False)
         flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | (os.O_TRUNC if self.force else os.O_EXCL)
-        fd = os.open(self.path, flags, 0o600)
-        self._file = os.fdopen(fd, "wb")
-        self._file.write(FILE_MAGIC + _chunk([{"k": "header", "format": FORMAT, **self.header}]))
-        self._sync()
-        self._last_flush = self.clock()
+        self._fd = os.open(self.path, flags, 0o600)
+        try:
+            self._write(FILE_MAGIC + v3.encode_chunk(v3.PendingChunk(0, [], [], [], self._head, {})))
+        except OSError:
+            os.close(self._fd)
+            self._fd = None
+            raise
+        self._seq, self._chunk_start, self._accepting = 1, self.clock(), True
+        self._writer = threading.Thread(target=self._write_loop, name="nettop-recorder", daemon=True)
+        self._writer.start()
 
     def sample(self, key: Key[Any], t: float, names: tuple[str, ...], values: list[int], detail: object) -> None:
-        source = key.name
-        record: dict[str, Any] = {"s": source, "t": round(t, 6), "v": values}
-        if self._names.get(source) != names:
-            self._names[source] = names
-            record["n"] = list(names)
-            self._detail_at.pop(source, None)  # the structure changed: keep its detail now
-        if detail is not None and key.has_detail and t - self._detail_at.get(source, float("-inf")) >= DETAIL_EVERY:
-            record["d"] = key.encode(detail)
-            self._detail_at[source] = t
-        self._add(record)
-        self.samples += 1
+        with self._lock:
+            if not self._accepting:
+                return
+            block = self._blocks.get(key.name)
+            if block is None or (block.names is not names and block.names != names):
+                block = self._new_block(key, names)
+                if block is None:
+                    return
+            block.ts.append(t)
+            block.rows.append(values)
+            self.samples += 1
+            self._values += len(values) + 1
+            if detail is not None and key.has_detail and t - self._detail_at.get(key.name, -math.inf) >= DETAIL_EVERY:
+                self._detail(block, key, detail, t)
+            if self.clock() - self._chunk_start < CHUNK_SECONDS and self._values < SOFT_VALUES:
+                return  # the common case, inline: this runs for every sample
+            chunk = self._detach()
+        self._hand_over(chunk)
 
     def down(self, key: Key[Any], t: float, reason: str, applicable: bool = True) -> None:
-        self._add({"k": "down", "s": key.name, "t": round(t, 6), "e": reason, "na": not applicable})
+        self._event(v3.DownRec(key.name, t, reason, not applicable))
 
     def mark(self, t: float) -> None:
-        self._add({"k": "mark", "t": round(t, 6)})
+        self._event(t)
 
-    def _add(self, record: dict[str, Any]) -> None:
+    def _event(self, event: v3.DownRec | float) -> None:
         with self._lock:
-            if self._file is None:
+            if not self._accepting:
                 return
-            self._pending.append(record)
-            if self.clock() - self._last_flush >= CHUNK_SECONDS:
-                self._flush()
+            if isinstance(event, v3.DownRec):
+                self._downs.append(event)
+            else:
+                self._marks.append(float(event))
+            chunk = self._due()
+        self._hand_over(chunk)
 
-    def _flush(self) -> None:
-        if self._pending and self._file is not None:
+    def _new_block(self, key: Key[Any], names: tuple[str, ...]) -> v3.Pending | None:
+        ident = self._ids.get(names)
+        if ident is None:
+            if len(names) > MAX_COLUMNS or len(msgspec.msgpack.encode(names)) > MAX_META // 4:
+                self.skipped += 1
+                return None
+            if len(self._ids) > 1024:  # names that come and go (listeners, links): forget the old ones
+                self._ids.clear()
+                self._carried.clear()
+            ident = self._ids[names] = v3.names_id(names)
+        block = self._blocks[key.name] = v3.Pending(key.name, names, ident)
+        self._chunk.append(block)
+        self._detail_at.pop(key.name, None)  # a chunk, or a new set of columns, starts with its detail
+        return block
+
+    def _detail(self, block: v3.Pending, key: Key[Any], detail: object, t: float) -> None:
+        self._detail_at[key.name] = t
+        try:
+            raw = v3.encode_detail(key, detail)
+        except (TypeError, ValueError, OverflowError):
+            raw = None
+        if raw is None or len(raw) > MAX_DETAIL:
+            self.skipped += 1
+            return
+        block.details.append(v3.DetailRec(len(block.ts) - 1, raw))
+        self._values += len(raw) // 8
+
+    def _due(self) -> v3.PendingChunk | None:
+        """The chunk to write when a second has passed (or it grew large); called under the lock."""
+        if self.clock() - self._chunk_start < CHUNK_SECONDS and self._values < SOFT_VALUES:
+            return None
+        return self._detach()
+
+    def _detach(self) -> v3.PendingChunk | None:
+        if not (self._chunk or self._downs or self._marks):
+            self._chunk_start = self.clock()
+            return None
+        seq, self._seq = self._seq, self._seq + 1
+        carry = seq % v3.CARRY_EVERY == 0
+        chunk = v3.PendingChunk(seq, self._chunk, self._downs, self._marks, self._head if carry or seq < 2 else None,
+                                self._columns(carry))
+        self._chunk, self._blocks, self._downs, self._marks, self._values = [], {}, [], [], 0
+        self._chunk_start = self.clock()
+        return chunk
+
+    def _columns(self, carry: bool) -> dict[int, list[str]]:
+        """Names the chunk carries: those used for the first or second time, all every tenth chunk."""
+        out: dict[int, list[str]] = {}
+        size = 0
+        for block in self._chunk:
+            ident = block.columns
+            if ident in out or not (carry or self._carried.get(ident, 0) < 2):
+                continue
+            size += sum(len(n) + 2 for n in block.names)
+            if size > MAX_META // 2:
+                break  # the rest ride in the next chunk
+            out[ident] = list(block.names)
+            self._carried[ident] = self._carried.get(ident, 0) + 1
+        return out
+
+    def _hand_over(self, chunk: v3.PendingChunk | None) -> None:
+        if chunk is not None:
+            self._queue.put(chunk)  # waits only when the writer is WRITE_QUEUE chunks behind
+
+    def _write_loop(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            if self.failed is not None:
+                continue  # drained, so the sampler never waits on a writer that stopped
             try:
-                self._file.write(_chunk(self._pending))
-                self._sync()
-            except OSError as exc:
-                self._give_up(exc)
-                return
-            self._pending = []
-            self._names.clear()  # each chunk names its columns again: chunks stand alone
-        self._last_flush = self.clock()
+                self._write_chunk(chunk)
+            except Exception as exc:  # noqa: BLE001  # a bug here must stop the recording, not the sampler
+                self.failed = f"internal error: {type(exc).__name__}: {exc}"
+                self._accepting = False
+
+    def _write_chunk(self, chunk: v3.PendingChunk) -> None:
+        try:
+            data = v3.encode_chunk(chunk)
+        except (TypeError, ValueError, OverflowError):  # a value that is not a 64-bit integer
+            chunk.blocks = [b for b in chunk.blocks if _encodable(b)]
+            self.skipped += 1
+            data = v3.encode_chunk(chunk)
+        try:
+            self._write(data)
+        except OSError as exc:
+            self._give_up(exc)
+
+    def _write(self, data: bytes) -> None:
+        assert self._fd is not None
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view):]
+        os.fsync(self._fd)
+        self._good += len(data)
 
     def _give_up(self, exc: OSError) -> None:
-        """Stop writing; what is on disk stays readable up to its last whole chunk."""
+        """Stop writing; cut the file back to its last whole chunk, which stays readable."""
         self.failed = f"{exc.strerror or exc} ({self.path})"
-        self._pending = []
-        file, self._file = self._file, None
-        if file is not None:
+        self._accepting = False
+        if self._fd is not None:
             with contextlib.suppress(OSError):
-                file.close()
-
-    def _sync(self) -> None:
-        assert self._file is not None
-        self._file.flush()
-        os.fsync(self._file.fileno())
+                os.ftruncate(self._fd, self._good)
 
     def close(self) -> None:
         with self._lock:
-            if self._file is not None:
-                self._flush()
-            if self._file is not None:
-                try:
-                    self._file.close()
-                except OSError as exc:
-                    self.failed = self.failed or f"{exc.strerror or exc} ({self.path})"
-                self._file = None
-
-
-# --- reading -----------------------------------------------------------------------------
-
-
-@dataclass
-class Sample:
-    key: Key[Any]
-    t: float
-    names: tuple[str, ...]
-    values: list[int]
-    detail: Any = None
-    has_detail: bool = False
-
-
-@dataclass
-class Down:
-    t: float
-    key: Key[Any]
-    reason: str
-    applicable: bool = True
-
-
-@dataclass
-class Recording:
-    header: dict[str, Any]
-    samples: list[Sample]
-    downs: list[Down]
-    marks: list[float]
-    warnings: list[str]
-
-    @property
-    def start(self) -> float:
-        return self.samples[0].t if self.samples else 0.0
-
-    @property
-    def end(self) -> float:
-        return self.samples[-1].t if self.samples else 0.0
-
-    def wall(self, t: float) -> float:
-        """The wall-clock time (epoch seconds) of a recorded monotonic time."""
-        return float(self.header.get("wall_origin", 0.0)) + t - float(self.header.get("monotonic_origin", 0.0))
-
-
-def _chunks(data: bytes, warnings: list[str]) -> Iterator[bytes]:
-    off = len(FILE_MAGIC)
-    while off < len(data):
-        if len(data) - off < CHUNK_HEAD.size:
-            warnings.append(f"truncated chunk at byte {off}: the recorder stopped mid-write")
-            return
-        magic, length, crc = CHUNK_HEAD.unpack_from(data, off)
-        body = data[off + CHUNK_HEAD.size: off + CHUNK_HEAD.size + length]
-        if magic == CHUNK_MAGIC and length <= MAX_CHUNK and len(body) == length and zlib.crc32(body) == crc:
-            yield body
-            off += CHUNK_HEAD.size + length
-            continue
-        if magic == CHUNK_MAGIC and len(body) < length and off + CHUNK_HEAD.size + length > len(data):
-            warnings.append(f"truncated chunk at byte {off}: the recorder stopped mid-write")
-            return
-        nxt = data.find(CHUNK_MAGIC, off + 1)
-        warnings.append(f"damaged chunk at byte {off} skipped" + ("" if nxt >= 0 else " (nothing after it)"))
-        if nxt < 0:
-            return
-        off = nxt
-
-
-@dataclass
-class _Reader:
-    path: Path
-    header: dict[str, Any] | None = None
-    samples: list[Sample] = field(default_factory=list)
-    downs: list[Down] = field(default_factory=list)
-    marks: list[float] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    names: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    unknown: set[str] = field(default_factory=set)
-
-    @property
-    def legacy(self) -> bool:
-        return self.header is not None and self.header.get("format") == recording_v1.FORMAT
-
-    def record(self, rec: dict[str, Any]) -> None:
-        kind = rec.get("k")
-        if kind == "header":
-            if rec.get("format") not in READABLE:
-                raise RecordingError(f"{self.path}: format {rec.get('format')!r}, this nettop reads "
-                                     + " and ".join(READABLE))
-            self.header = rec
-        elif kind == "down":
-            key = self._key(rec["s"])
-            if key is not None:
-                self.downs.append(Down(rec["t"], key, rec["e"], not rec.get("na", False)))
-        elif kind == "mark":
-            self.marks.append(rec["t"])
-        elif "s" in rec:
-            self.sample(rec)
-
-    def _key(self, name: str) -> Key[Any] | None:
-        key = by_name(name)
-        if key is None and name not in self.unknown:
-            self.unknown.add(name)
-            self.warnings.append(f"samples of an unknown source {name!r} skipped")
-        return key
-
-    def sample(self, rec: dict[str, Any]) -> None:
-        key = self._key(rec["s"])
-        if key is None:
-            return
-        if "n" in rec:
-            names = tuple(rec["n"])
-            self.names[key.name] = recording_v1.columns(key, names) if self.legacy else names
-        if key.name not in self.names:
-            self.warnings.append(f"sample of {key.name} without its column names skipped")
-            return
-        detail = self.detail(key, rec["d"]) if "d" in rec else None
-        self.samples.append(Sample(key, rec["t"], self.names[key.name], rec["v"], detail, "d" in rec))
-
-    def detail(self, key: Key[Any], obj: Any) -> Any:
-        if not key.has_detail or obj is None:
-            return None
-        try:
-            return recording_v1.detail(key, obj) if self.legacy else key.decode(obj)
-        except CodecError as exc:
-            self.warnings.append(f"detail skipped: {exc}")
-            return None
-
-
-def read_recording(path: Path) -> Recording:
-    data = path.read_bytes()
-    if not data.startswith(FILE_MAGIC):
-        raise RecordingError(f"{path}: not a nettop recording")
-    reader = _Reader(path)
-    for body in _chunks(data, reader.warnings):
-        try:
-            lines = zlib.decompress(body).decode().split("\n")
-        except (zlib.error, UnicodeDecodeError):
-            reader.warnings.append("undecodable chunk skipped")
-            continue
-        for line in lines:
-            if not line:
-                continue
+            chunk = self._detach() if self._accepting else None
+            self._accepting = False
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            self._hand_over(chunk)
+            self._queue.put(None)
+            writer.join()
+        fd, self._fd = self._fd, None
+        if fd is not None:
             try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                reader.warnings.append("undecodable record skipped")
-                continue
-            reader.record(rec)
-    if reader.header is None:
-        raise RecordingError(f"{path}: the header chunk is missing or damaged")
-    reader.samples.sort(key=lambda s: s.t)
-    return Recording(reader.header, reader.samples, reader.downs, reader.marks, reader.warnings)
+                os.close(fd)
+            except OSError as exc:
+                self.failed = self.failed or f"{exc.strerror or exc} ({self.path})"
+
+
+def _encodable(block: v3.Pending) -> bool:
+    try:
+        msgspec.msgpack.encode(block.rows)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return True
 
 
 def make_header(netns_spec: str | None, interval: float) -> dict[str, Any]:
@@ -298,3 +264,110 @@ def make_header(netns_spec: str | None, interval: float) -> dict[str, Any]:
 
     return {"host": socket.gethostname(), "kernel": platform.release(), "netns": netns_spec,
             "interval": interval, "wall_origin": time.time(), "monotonic_origin": time.monotonic()}
+
+
+# --- reading -----------------------------------------------------------------------------
+
+CACHED_CHUNKS = 8
+
+
+@dataclass
+class Recording:
+    """A recording's index: the header, the chunks (where, when, which sources), the downs and
+    marks, the warnings; samples are decoded a chunk at a time, on demand."""
+
+    path: Path
+    header: dict[str, Any]
+    chunks: list[ChunkRef]
+    downs: list[Down]
+    marks: list[float]
+    warnings: Warnings  # a list; `add` says a warning once, and at most MAX_WARNINGS of them
+    keys: list[Key[Any]]  # bit i of ChunkRef.sources
+    kind: bytes = v3.MAGIC
+    v1: bool = False
+    names: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    decoded: int = 0  # chunks decoded so far
+    _cache: OrderedDict[int, list[Sample]] = field(default_factory=OrderedDict, repr=False)
+
+    @functools.cached_property
+    def start(self) -> float:
+        return min((c.t0 for c in self.chunks), default=0.0)
+
+    @functools.cached_property
+    def end(self) -> float:
+        return max((c.t1 for c in self.chunks), default=0.0)
+
+    def wall(self, t: float) -> float:
+        """The wall-clock time (epoch seconds) of a recorded monotonic time."""
+        return float(self.header.get("wall_origin", 0.0)) + t - float(self.header.get("monotonic_origin", 0.0))
+
+    def chunk(self, i: int) -> list[Sample]:
+        """The samples of chunk i in time order (a cached list: do not change it)."""
+        cached = self._cache.get(i)
+        if cached is not None:
+            self._cache.move_to_end(i)
+            return cached
+        ref = self.chunks[i]
+        with self.path.open("rb") as f:
+            f.seek(ref.offset)
+            data = f.read(ref.size)
+        if zlib.crc32(data) == ref.crc:
+            samples = decode(self.kind, data, ref, self.v1, self.names, self.warnings)
+        else:
+            samples = []
+            self.warnings.add(f"chunk at byte {ref.offset} changed since the recording was opened; skipped")
+        self.decoded += 1
+        self._cache[i] = samples
+        if len(self._cache) > CACHED_CHUNKS:
+            self._cache.popitem(last=False)
+        return samples
+
+    @property
+    def samples(self) -> Samples:
+        return Samples(self)
+
+
+class Samples(Sequence[Sample]):
+    """Every sample of a recording, decoded on demand (a chunk at a time)."""
+
+    def __init__(self, rec: Recording) -> None:
+        self.rec = rec
+        self.starts = list(itertools.accumulate((c.count for c in rec.chunks), initial=0))
+
+    def __len__(self) -> int:
+        return self.starts[-1]
+
+    def __iter__(self) -> Iterator[Sample]:
+        for i in range(len(self.rec.chunks)):
+            yield from self.rec.chunk(i)
+
+    @overload
+    def __getitem__(self, i: int) -> Sample: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Sample]: ...
+
+    def __getitem__(self, i: int | slice) -> Sample | list[Sample]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        c = bisect.bisect_right(self.starts, i) - 1
+        return self.rec.chunk(c)[i - self.starts[c]]
+
+
+def read_recording(path: Path) -> Recording:
+    """Index a recording; RecordingError when it is not one, or of a version not read here."""
+    with path.open("rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if f.read(len(FILE_MAGIC)) != FILE_MAGIC:
+            raise RecordingError(f"{path}: not a nettop recording")
+        first = f.read(4)
+        index = Index(str(path))
+        for frame in Scanner(f, size, index.warnings).frames():
+            index.add(frame)
+    header = index.finish(first)
+    return Recording(path, header.as_dict(), index.chunks, index.downs, index.marks, index.warnings, index.keys,
+                     index.kind or v3.MAGIC, index.v1, index.names)

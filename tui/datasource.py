@@ -74,6 +74,9 @@ class Playback(Protocol):
 
     def seek(self, t: float) -> None: ...
 
+    def first_values(self, t: float) -> dict[str, dict[str, int]]:
+        """Each source's first sample at or after t: a mark older than the store still holds."""
+
     def describe(self) -> str: ...
 
     def snapshot_document(self) -> dict[str, Any]:
@@ -300,6 +303,9 @@ class ReplaySource:
     def seek(self, t: float) -> None:
         self.player.seek(t)
         self._wall = time.monotonic()
+
+    def first_values(self, t: float) -> dict[str, dict[str, int]]:
+        return self.player.first_values(t)
 
     def snapshot_document(self) -> dict[str, Any]:
         from nettop.collectors.snapshot import recorded_snapshot

@@ -52,7 +52,8 @@ class ReplayScreen(MonitorScreen):
 
     def seek_to(self, t: float) -> None:
         self.playback.seek(t)
-        self.set_mark(Mark.at(self.data.store, min(self.mark.t, self.data.now())))
+        at = min(self.mark.t, self.data.now())
+        self.set_mark(Mark(at, self.playback.first_values(at)))
 
     def action_goto(self) -> None:
         box = self.query_one("#goto", Input)
