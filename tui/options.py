@@ -10,7 +10,6 @@ by a sub-command's default. Usage errors exit 64, as --help says.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +23,8 @@ class Parser(argparse.ArgumentParser):
     """argparse with usage errors on exit code 64 (EX_USAGE) instead of 2, which doctor uses."""
 
     def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(USAGE, f"{self.prog}: error: {message}\n")
+        # one line, not argparse's usage block: the contract is one clear line per bad input
+        self.exit(USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def positive(text: str) -> float:
@@ -83,7 +82,11 @@ OPTIONS: dict[str, Opt] = {o.dest: o for o in (
     Opt(("--at",), "with --from: HH:MM:SS from the start of the recording (default: its end)"),
     Opt(("--json",), "print JSON", kwargs={"action": "store_true"}),
     Opt(("--speed",), "playback speed (default 1)", positive),
-    Opt(("--listen",), "ADDRESS:PORT to serve on (default 127.0.0.1:9489; loopback unless you say otherwise)"),
+    Opt(("--listen",), "ADDRESS:PORT, [IPv6]:PORT or :PORT (loopback) to serve on; port 0: any free one, "
+        "printed (default 127.0.0.1:9489)"),
+    Opt(("--max-connections",), "export: connections open at once (default 256); beyond, the one idle "
+        "longest is closed", int),
+    Opt(("--request-timeout",), "export: seconds a client has to send its request (default 5)", positive),
     Opt(("--yes",), "allow host-wide changes (tcp-memory-pressure)", kwargs={"action": "store_true"}),
     Opt(("--list",), "list the scenarios", kwargs={"action": "store_true"}),
     Opt(("--cleanup",), "remove what an interrupted lab left behind", kwargs={"action": "store_true"}),
@@ -101,7 +104,8 @@ COMMANDS: dict[str | None, dict[str, Any]] = {
     "doctor": {"netns": None, **ROOTS, "duration": 5.0, "interval": 0.05, "json": False},
     "record": {"netns": None, **ROOTS, "duration": None, "interval": 0.01, "budget": 2.0, "output": None,
                "force": False},
-    "export": {"netns": None, **ROOTS, "interval": 0.01, "budget": 2.0, "listen": "127.0.0.1:9489"},
+    "export": {"netns": None, **ROOTS, "interval": 0.01, "budget": 2.0, "listen": "127.0.0.1:9489",
+               "max_connections": 256, "request_timeout": 5.0},
     "replay": {"speed": 1.0, "refresh": 0.5, "panes": None, "lang": None, "snapshot_dir": Path(".")},
     "explain": {"lang": None, **ROOTS, "search": False},
     "lab": {"duration": 60.0, "yes": False, "list": False, "cleanup": False},

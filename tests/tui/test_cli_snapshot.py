@@ -32,8 +32,9 @@ def snapshot(*args: str, netns: str | None = None) -> dict[str, Any]:
 
 
 def nstat() -> dict[str, int]:
-    out = subprocess.run(["nstat", "-asz", "--json"], capture_output=True, text=True, check=True).stdout
-    return json.loads(out)["kernel"]
+    # the text output: iproute2 6.1's --json prints values modulo 2**32
+    out = subprocess.run(["nstat", "-asz"], capture_output=True, text=True, check=True).stdout
+    return {name: int(value) for name, value, *_ in (line.split() for line in out.splitlines()[1:])}
 
 
 def sys_stats(dev: str) -> dict[str, int]:

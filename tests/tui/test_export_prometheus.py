@@ -11,6 +11,8 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,17 +53,35 @@ def wait_for(port: int, promql: str, timeout: float = 30) -> list[dict]:
     raise AssertionError(f"no result for {promql}")
 
 
-def test_prometheus_scrapes_counters_qdiscs_and_listeners(topology: Topology, tmp_path: Path) -> None:
-    export_port, prom_port = free_port(), free_port()
+def prometheus(tmp_path: Path, export_port: int, prom_port: int) -> subprocess.Popen[bytes]:
     config = tmp_path / "prometheus.yml"
     config.write_text(f"global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: nettop\n"
                       f"    static_configs:\n      - targets: ['127.0.0.1:{export_port}']\n")
+    return subprocess.Popen(["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                             f"--web.listen-address=127.0.0.1:{prom_port}"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+@contextmanager
+def stopped_at_the_end(*procs: subprocess.Popen[bytes] | subprocess.Popen[str]) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def test_prometheus_scrapes_counters_qdiscs_and_listeners(topology: Topology, tmp_path: Path) -> None:
+    export_port, prom_port = free_port(), free_port()
     listener = subprocess.Popen(["ip", "netns", "exec", topology.a, sys.executable, "-c", LISTENER])
     export = subprocess.Popen([sys.executable, "-m", "nettop.tui.cli", "export", "--netns", topology.a,
                                "--listen", f"127.0.0.1:{export_port}"], stderr=subprocess.PIPE, text=True)
-    prom = subprocess.Popen(["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-                             f"--web.listen-address=127.0.0.1:{prom_port}"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    prom = prometheus(tmp_path, export_port, prom_port)
     flood = threading.Thread(target=topology.udp_flood, args=(6.0,))
     try:
         time.sleep(1.0)
@@ -76,6 +96,8 @@ def test_prometheus_scrapes_counters_qdiscs_and_listeners(topology: Topology, tm
         assert float(backlog[0]["value"][1]) == 5
         assert wait_for(prom_port, "node_netstat_Tcp_MaxConn")[0]["value"][1] == "-1"
         assert wait_for(prom_port, 'node_network_transmit_packets_total{device="v0"} > 0')
+        assert wait_for(prom_port, 'nettop_source_up{source="qdiscs"} == 1')
+        assert not query(prom_port, "nettop_source_up == 0")  # what an alert on a source would watch
     finally:
         for proc in (prom, export, listener):
             proc.terminate()
@@ -86,3 +108,22 @@ def test_prometheus_scrapes_counters_qdiscs_and_listeners(topology: Topology, tm
                 proc.kill()
         if flood.is_alive():
             flood.join()
+
+
+def test_a_deleted_namespace_is_an_alert_not_frozen_figures(netns: Callable[[], str], tmp_path: Path) -> None:
+    import os
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    name = netns()
+    export_port, prom_port = free_port(), free_port()
+    export = subprocess.Popen([sys.executable, "-m", "nettop.tui.cli", "export", "--netns", name,
+                               "--listen", f"127.0.0.1:{export_port}"], stderr=subprocess.DEVNULL)
+    prom = prometheus(tmp_path, export_port, prom_port)
+    with stopped_at_the_end(prom, export):
+        wait_for(prom_port, 'up{job="nettop"} == 1')
+        wait_for(prom_port, 'nettop_source_up{source="netstat"} == 1')
+        subprocess.run(["ip", "netns", "del", name], check=True)
+        wait_for(prom_port, 'up{job="nettop"} == 0')  # the 503: `up == 0` is the alert
+        wait_for(prom_port, 'absent(node_netstat_Tcp_MaxConn)')  # the series went stale, not frozen
+        assert export.poll() is None

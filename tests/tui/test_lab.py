@@ -57,12 +57,12 @@ def test_a_quiet_namespace_reports_nothing(netns) -> None:  # type: ignore[no-un
 
 def test_host_wide_scenario_needs_yes_and_list_names_everything() -> None:
     proc = subprocess.run([*NETTOP, "lab", "tcp-memory-pressure"], capture_output=True, text=True)
-    assert proc.returncode == 2 and "--yes" in proc.stderr
+    assert proc.returncode == 64 and "--yes" in proc.stderr
     listing = subprocess.run([*NETTOP, "lab", "--list"], capture_output=True, text=True, check=True).stdout
     for name in ("listen-overflow", "qdisc-drops", "syn-flood", "tcp-memory-pressure", "softnet"):
         assert name in listing
     bad = subprocess.run([*NETTOP, "lab", "no-such"], capture_output=True, text=True)
-    assert bad.returncode == 2 and "--list" in bad.stderr
+    assert bad.returncode == 64 and "--list" in bad.stderr
 
 
 def test_cleanup_removes_leftovers() -> None:
