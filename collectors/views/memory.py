@@ -24,12 +24,25 @@ class MemoryState:
     peak_pages: float | None
 
     @property
+    def bound(self) -> int | None:
+        """The mark past which the kernel starts refusing or trimming memory. UDP has no
+        pressure mode: every UDP allocation past udp_mem[0] fails unless the socket holds
+        less than udp_rmem_min / udp_wmem_min (__sk_mem_raise_allocated), so its bound is
+        the first value; TCP's is the pressure mark, tcp_mem[1]."""
+        return self.low if self.proto == "UDP" else self.pressure
+
+    @property
+    def bound_name(self) -> str:
+        return "udp_mem[0]" if self.proto == "UDP" else "tcp_mem[1]"
+
+    @property
     def status(self) -> str:
-        if self.pages is None or self.pressure is None or self.high is None:
+        bound = self.bound
+        if self.pages is None or bound is None:
             return OK if self.press != "yes" else BAD
-        if self.press == "yes" or self.pages >= self.pressure:
+        if self.press == "yes" or self.pages >= bound:
             return BAD
-        return WARN if self.pages >= NEAR_PRESSURE * self.pressure else OK
+        return WARN if self.pages >= NEAR_PRESSURE * bound else OK
 
 
 def mem_limits(ctx: ViewContext, proto: str) -> dict[str, int]:

@@ -126,8 +126,8 @@ def _memory_stage(ctx: ViewContext) -> Stage:
     for m in memory_states(ctx):
         if m.pages is None:
             continue
-        if m.pressure:
-            label = f"{m.proto} {m.pages:,} pages = {100 * m.pages / m.pressure:.0f}% of pressure"
+        if m.bound:
+            label = f"{m.proto} {100 * m.pages / m.bound:.0f}% of {m.bound_name}"
         else:
             label = f"{m.proto} {m.pages:,} pages (limits not readable here)"
         items.append(StageItem(label, None, None, m.status, f"sockstat.{m.proto}.mem"))

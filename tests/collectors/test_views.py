@@ -79,3 +79,15 @@ def test_a_stage_is_as_bad_as_the_findings_on_it() -> None:
 
     nic = next(s for s in funnel(ctx, [Alert()]) if s.key == "nic")
     assert nic.status == "bad" and nic.word == "CRIT"  # critical, but nothing drops there
+
+
+def test_udp_is_bound_by_the_first_udp_mem_value_tcp_by_its_pressure_mark() -> None:
+    from nettop.collectors.views.memory import BAD, OK, WARN, MemoryState
+
+    # UDP has no pressure mode: past udp_mem[0] every allocation beyond udp_rmem_min fails
+    assert MemoryState("UDP", 1000, 1000, 2000, 3000, "NI", None).status == BAD
+    assert MemoryState("UDP", 850, 1000, 2000, 3000, "NI", None).status == WARN
+    assert MemoryState("TCP", 1000, 1000, 2000, 3000, "no", None).status == OK  # past low, far from pressure
+    assert MemoryState("TCP", 1700, 1000, 2000, 3000, "no", None).status == WARN
+    assert MemoryState("TCP", 2000, 1000, 2000, 3000, "no", None).status == BAD
+    assert MemoryState("UDP", 100, 1000, 2000, 3000, "NI", None).status == OK
