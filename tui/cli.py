@@ -102,7 +102,8 @@ def cmd_lab(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from nettop.tui.explain import explain
 
-    return explain(" ".join(args.name), args.lang or default_lang(), ProcRoot(args.procfs, args.sysfs))
+    return explain(" ".join(args.name), args.lang or default_lang(), ProcRoot(args.procfs, args.sysfs),
+                   find=args.search)
 
 
 def dispatch(args: argparse.Namespace) -> int:

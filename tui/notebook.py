@@ -16,6 +16,10 @@ import difflib
 import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .notesearch import NoteIndex
 
 NOTES_DIR = Path(__file__).parent / "notes"
 
@@ -30,6 +34,7 @@ class Note:
     sysctls: list[str] = field(default_factory=list)
     see_also: list[str] = field(default_factory=list)
     summary: str = ""
+    aliases: list[str] = field(default_factory=list)  # words a reader would type for it, in this language
 
 
 class NoteError(ValueError):
@@ -61,7 +66,7 @@ def parse_note(text: str, lang: str, source: str = "") -> Note:
             raise NoteError(f"{source}: missing {required}")
     return Note(meta["id"], meta["title"], body.strip() + "\n", lang,
                 _list(meta.get("counters", "[]")), _list(meta.get("sysctls", "[]")),
-                _list(meta.get("see_also", "[]")), meta.get("summary", ""))
+                _list(meta.get("see_also", "[]")), meta.get("summary", ""), _list(meta.get("aliases", "[]")))
 
 
 def load_notes(lang: str, base: Path = NOTES_DIR) -> dict[str, Note]:
@@ -79,6 +84,8 @@ class NoteBook:
 
     def __init__(self, lang: str = "en", base: Path = NOTES_DIR) -> None:
         self.lang = lang
+        self.base = base
+        self._index: NoteIndex | None = None
         self.en = load_notes("en", base)
         self.local = load_notes(lang, base) if lang != "en" else self.en
         self._by_name: dict[str, str] = {}
@@ -120,7 +127,8 @@ class NoteBook:
         return sorted(out)
 
     def resolve(self, name: str) -> Note | None:
-        """A note by id, topic, `Section.Field`, bare field (`ListenOverflows`) or sysctl name."""
+        """A note by id, topic, `Section.Field`, bare field (`ListenOverflows`), sysctl name, alias
+        or words (`syn flood`, `受信キュー`) in either language."""
         for key in (name, f"topic-{name}", f"counter-{name}", f"sysctl-{name}"):
             note = self.get(key)
             if note is not None:
@@ -131,12 +139,27 @@ class NoteBook:
                 for full in names:
                     if full.rpartition(".")[2].lower() == lowered or full.lower() == lowered:
                         return self.get(prefix + full)
-        return None
+        found = self.index.best(name)
+        return self.get(found) if found else None
+
+    @property
+    def index(self) -> NoteIndex:
+        from .notesearch import NoteIndex
+
+        if self._index is None:
+            self._index = NoteIndex(self.base)
+        return self._index
+
+    def search(self, words: str, limit: int = 10) -> list[Note]:
+        """Notes matching the words, best first, in this book's language."""
+        found = [self.get(hit.note_id) for hit in self.index.search(words, limit)]
+        return [n for n in found if n is not None]
 
     def suggest(self, name: str, limit: int = 5) -> list[str]:
+        """Names close in spelling (a typo) first, then notes that share a word with the query:
+        a suggestion that shares nothing with what was asked is worse than none."""
         names = self.names()
         lowered = {n.lower(): n for n in names}
-        close = difflib.get_close_matches(name.lower(), list(lowered), n=limit, cutoff=0.6)
-        picked = [lowered[c] for c in close]
-        picked += [n for n in names if name.lower() in n.lower() and n not in picked]
+        picked = [lowered[c] for c in difflib.get_close_matches(name.lower(), list(lowered), n=limit, cutoff=0.75)]
+        picked += [n.id for n in self.search(name, limit) if n.id not in picked]
         return picked[:limit]

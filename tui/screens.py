@@ -1,4 +1,4 @@
-"""Modal screens: every binding (`?`), generated from the bindings themselves, and a note (`Enter`)."""
+"""The help screen (`?`): every binding, generated from the bindings themselves."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from .notebook import Note
+from nettop.widgets.i18n import tr
 
 HelpLine = tuple[str, str]  # (keys, what they do)
 
@@ -22,7 +22,7 @@ def binding_lines(bindings: Iterable[BindingType], display: Callable[[Binding], 
     for b in bindings:
         if not isinstance(b, Binding) or not b.description:
             continue
-        keys, _ = lines.setdefault(b.action, ([], b.tooltip or b.description))
+        keys, _ = lines.setdefault(b.action, ([], tr(b.tooltip or b.description)))
         keys.append(display(b))
     return [(" ".join(keys), text) for keys, text in lines.values()]
 
@@ -41,41 +41,9 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static("[b]nettop keys[/b]  (Esc closes)", markup=True)
+            yield Static(f"[b]{tr('nettop keys')}[/b]  ({tr('Esc closes')})", markup=True)
             for title, lines in self.sections:
                 if lines:
-                    yield Static(f"\n[b]{title}[/b]", markup=True)
+                    yield Static(f"\n[b]{tr(title)}[/b]", markup=True)
                 for key, text in lines:
                     yield Static(f"[b]{key:>12}[/b]  {text}", markup=True)
-
-
-class NoteScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "dismiss", "close")]
-    DEFAULT_CSS = """
-    NoteScreen { align: center middle; }
-    NoteScreen > VerticalScroll { width: 90%; height: 90%; border: round $accent; background: $surface; }
-    """
-
-    def __init__(self, note: Note, live: Callable[[Note], str], shown: str = "") -> None:
-        super().__init__()
-        self.note = note
-        self.live = live
-        self.shown = shown  # a pane's note: the notes of what the pane shows
-
-    def compose(self) -> ComposeResult:
-        from textual.widgets import Markdown  # markdown-it costs ~40 ms: not on the path to the first frame
-
-        with VerticalScroll():
-            yield Markdown(self.render_markdown(), id="note-body")
-
-    def render_markdown(self) -> str:
-        n = self.note
-        parts = [f"# {n.title}", "", n.body]
-        live = self.live(n)
-        if live:
-            parts += ["", "## Live values", "", live]
-        if self.shown:
-            parts += ["", "## On this pane", "", self.shown]
-        if n.see_also:
-            parts += ["", "See also: " + ", ".join(f"`{s}`" for s in n.see_also)]
-        return "\n".join(parts)

@@ -148,9 +148,18 @@ def test_explain_sysctl_topic_and_japanese_locale() -> None:
 
 
 def test_explain_unknown_name_suggests_and_fails() -> None:
-    out = explain("ListenOverflow")
+    out = explain("ListenOverflws")  # a typo: the close spelling is suggested
     assert out.returncode == 1
-    assert "ListenOverflows" in out.stderr
+    assert "did you mean: ListenOverflows" in out.stderr
+    nonsense = explain("frobnicate")  # nothing shares a word with it: no suggestion at all
+    assert nonsense.returncode == 1 and "did you mean" not in nonsense.stderr
+
+
+def test_explain_finds_words_and_lists_matches() -> None:
+    assert explain("listen", "backlog").returncode == 0
+    found = subprocess.run([sys.executable, "-m", "nettop.tui.cli", "explain", "--search", "syn", "flood"],
+                           capture_output=True, text=True, timeout=60)
+    assert found.returncode == 0 and found.stdout.splitlines()[1].split()[0] == "topic-syn-flood-icmp"
 
 
 def test_wildcard_counters_resolve() -> None:
@@ -161,7 +170,7 @@ def test_wildcard_counters_resolve() -> None:
 
 
 async def test_enter_in_japanese_opens_the_japanese_note_with_live_values(tmp_path: Path) -> None:
-    from nettop.tui.screens import NoteScreen
+    from nettop.tui.notescreen import NoteScreen
     from nettop.widgets.synctable import SyncTable
 
     store, root, clock = recorded_store()
@@ -175,3 +184,15 @@ async def test_enter_in_japanese_opens_the_japanese_note_with_live_values(tmp_pa
         assert isinstance(app.screen, NoteScreen)
         assert app.screen.note.lang == "ja" and app.screen.note.id == "counter-TcpExt.TCPRcvQDrop"
         assert "`TcpExt.TCPRcvQDrop` = 0" in app.screen.render_markdown()
+
+
+def test_live_values_read_knobs_the_sampler_does_not_watch() -> None:
+    from nettop.collectors.procfs import ProcRoot
+    from nettop.collectors.store import Store
+    from nettop.tui.notelive import StoreValues
+
+    ctx = ViewContext(Store(), 1.0, Mark(0.0))
+    watched_elsewhere = "net.core.dev_weight"  # named by sysctl-net.core.netdev_budget, not sampled
+    expected = Path("/proc/sys/net/core/dev_weight").read_text().strip()
+    assert StoreValues(ctx, ProcRoot()).sysctl(watched_elsewhere) == expected
+    assert StoreValues(ctx).sysctl(watched_elsewhere) is None  # --netns or a recording: never the UI's own
