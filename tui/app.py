@@ -13,6 +13,9 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from nettop.widgets import cjkwrap
+from nettop.widgets.i18n import localize_bindings, set_language, tr
+
 from .datasource import DataSource
 from .livescreen import LiveScreen
 from .monitor import MonitorScreen, ScreenOptions
@@ -41,7 +44,10 @@ class NettopApp(App[int]):
 
     def __init__(self, data: DataSource, panes: Iterable[str] = DEFAULT_PANES, refresh: float = 0.5,
                  snapshot_dir: Path = Path("."), lang: str = "en", timers: bool = True) -> None:
+        set_language(lang)
+        cjkwrap.install()  # Japanese anywhere (notes, a link name) wraps between characters
         super().__init__()
+        localize_bindings(self)
         self.data = data
         self.notes = NoteBook(lang)
         self.options = ScreenOptions(ordered(panes), refresh, snapshot_dir, timers)
@@ -69,7 +75,8 @@ class NettopApp(App[int]):
                                                                                display))]
         for spec in PANES:
             own = spec.load().__dict__.get("BINDINGS", [])
-            sections.append((f"{spec.title} pane (when it has the focus)", binding_lines(own, display)))
+            sections.append((tr("{pane} pane (when it has the focus)", pane=tr(spec.title)),
+                             binding_lines(own, display)))
         return sections
 
     def on_mount(self) -> None:

@@ -220,7 +220,9 @@ class LiveSource:
     def budget_note(self) -> str:
         if self.budget is None or self.budget.fraction is None or not self.budget.limited:
             return ""
-        return f"(budget {100 * self.budget.fraction:g}% of a core)"
+        from nettop.widgets.i18n import tr
+
+        return tr("(budget {limit} of a core)", limit=f"{100 * self.budget.fraction:g}%")
 
     def start_recording(self, path: Path) -> None:
         from nettop.collectors.recording import Recorder, make_header

@@ -8,6 +8,8 @@ from typing import ClassVar
 
 from textual.binding import Binding, BindingType
 
+from nettop.widgets.i18n import tr
+
 from .datasource import RecordControl
 from .monitor import MonitorScreen
 
@@ -24,15 +26,16 @@ class LiveScreen(MonitorScreen):
 
     def action_record(self) -> None:
         if self.control.active is not None:
-            self.notify(f"recording stopped: {self.control.stop_recording()}", timeout=5)
+            self.notify(tr("recording stopped: {path}", path=self.control.stop_recording()), timeout=5)
         else:
             path = self.snapshot_dir / f"nettop-{socket.gethostname()}-{dt.datetime.now():%Y%m%d-%H%M%S}.ntr"
             try:
                 self.control.start_recording(path)
             except OSError as exc:
-                self.notify(f"cannot record to {path}: {exc.strerror or exc}", severity="error", timeout=8)
+                self.notify(tr("cannot record to {path}: {why}", path=path, why=exc.strerror or exc), severity="error",
+                            timeout=8)
                 return
-            self.notify(f"recording to {path}", timeout=5)
+            self.notify(tr("recording to {path}", path=path), timeout=5)
         self.show_status()
 
     def action_mark(self) -> None:

@@ -25,21 +25,22 @@ from nettop.collectors.findings import evaluate
 from nettop.collectors.owners import SocketOwners
 from nettop.collectors.views.context import Freshness, Mark, ViewContext
 from nettop.widgets.alerts import FindingsStrip, Stale
+from nettop.widgets.i18n import localize_bindings, tr
 from nettop.widgets.pane import Pane, UiState
 from nettop.widgets.status import StatusLine
 from nettop.widgets.synctable import SyncTable
 
 from .datasource import DataSource
 from .notebook import NoteBook
-from .notelive import live_values
+from .notelive import StoreValues
+from .notescreen import NoteScreen
 from .panegrid import PaneGrid
 from .panes import PANES
-from .screens import NoteScreen
 from .snapshots import write_snapshot
 from .status import DisplayState, status_parts
 
 if TYPE_CHECKING:
-    from .notebook import Note
+    pass
 
 REFRESH_STEPS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
 FINDINGS_WINDOW = 10.0  # seconds: findings judge a trend, not one frame
@@ -89,6 +90,7 @@ class MonitorScreen(Screen[None]):
 
     def __init__(self, data: DataSource, notes: NoteBook, options: ScreenOptions) -> None:
         super().__init__()
+        localize_bindings(self)
         self.data = data
         self.notes = notes
         self.initial_panes = options.panes
@@ -108,7 +110,7 @@ class MonitorScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield FindingsStrip(id="findings")
         yield PaneGrid(self.initial_panes)
-        yield Input(placeholder="filter counters and sysctls by name", id="filter")
+        yield Input(placeholder=tr("filter counters and sysctls by name"), id="filter")
         yield from self.compose_extra()
         yield StatusLine(id="status")
         yield Footer()
@@ -150,7 +152,7 @@ class MonitorScreen(Screen[None]):
 
     def stale_text(self, fresh: Freshness) -> str:
         seen = self.clock_text(fresh.last_seen) if fresh.last_seen is not None else "never"
-        return f"STALE since {seen}: {fresh.reason or fresh.state}"
+        return tr("STALE since {seen}: {why}", seen=seen, why=fresh.reason or tr(fresh.state))
 
     def show_alerts(self, ctx: ViewContext) -> None:
         """Findings over the last 10 s, evaluated once for the strip and the Overview; none while
@@ -163,7 +165,8 @@ class MonitorScreen(Screen[None]):
         failure = self.data.live.failure if self.data.live else None
         if failure or core.state in ("stale", "down"):
             seen = self.clock_text(core.last_seen) if core.last_seen is not None else "never"
-            stale = Stale(seen, f"the sampler stopped: {failure}" if failure else core.reason or core.state)
+            stale = Stale(seen, tr("the sampler stopped: {why}", why=failure) if failure
+                          else core.reason or tr(core.state))
         self.query_one(FindingsStrip).show(findings, stale)
 
     def mark_stale_panes(self, ctx: ViewContext) -> None:
@@ -244,7 +247,7 @@ class MonitorScreen(Screen[None]):
 
     def action_mark(self) -> None:
         self.set_mark(Mark.take(self.data.store, self.data.now()))
-        self.notify("mark set: deltas count from now", timeout=2)
+        self.notify(tr("mark set: deltas count from now"), timeout=2)
 
     def set_mark(self, mark: Mark) -> None:
         self.mark = mark
@@ -264,9 +267,10 @@ class MonitorScreen(Screen[None]):
             path = write_snapshot(self.data, self.snapshot_dir)
         except OSError as exc:
             where = exc.filename or self.snapshot_dir
-            self.notify(f"snapshot failed: {exc.strerror or exc}: {where}", severity="error", timeout=8)
+            self.notify(tr("snapshot failed: {why}: {where}", why=exc.strerror or exc, where=where), severity="error",
+                        timeout=8)
             return
-        self.notify(f"snapshot written to {path}", timeout=5)
+        self.notify(tr("snapshot written to {path}", path=path), timeout=5)
 
     def action_pane_note(self) -> None:
         pane = self.focused_pane()
@@ -279,22 +283,20 @@ class MonitorScreen(Screen[None]):
     def open_note(self, key: str, pane: Pane | None) -> None:
         note = self.notes.get(key) or (self.notes.get(pane.info.note) if pane else None)
         if note is None:
-            self.notify(f"no note for {key} yet", timeout=3)
+            self.notify(tr("no note for {key} yet", key=key), timeout=3)
             return
-        shown = self.pane_notes(pane) if pane is not None and note.id == pane.info.note else ""
-        self.app.push_screen(NoteScreen(note, self.live_values, shown))
+        shown = self.pane_notes(pane) if pane is not None and note.id == pane.info.note else []
+        direct = self.data.root if self.data.live is not None and self.data.netns is None else None
+        self.app.push_screen(NoteScreen(self.notes, note, lambda: StoreValues(self.context(), direct), shown))
 
-    def pane_notes(self, pane: Pane) -> str:
+    def pane_notes(self, pane: Pane) -> list[str]:
         """The notes of what a pane shows, once each: the pane's own note lists them."""
-        seen: dict[str, str] = {}
+        seen: list[str] = []
         for key in pane.note_keys(self.context()):
             found = self.notes.get(key)
-            if found is not None and found.id != pane.info.note:
-                seen.setdefault(found.id, found.title)
-        return "\n".join(f"- `{note_id}`: {title}" for note_id, title in seen.items())
-
-    def live_values(self, note: Note) -> str:
-        return live_values(self.context(), note)
+            if found is not None and found.id != pane.info.note and found.id not in seen:
+                seen.append(found.id)
+        return seen
 
     def focused_pane(self) -> Pane | None:
         node = self.focused
@@ -315,5 +317,5 @@ class MonitorScreen(Screen[None]):
     def _source_event(self, event: SourceEvent) -> None:
         self.events[event.source] = event.text
         if event.source == "sampler":
-            self.notify(f"sampler {event.text}", severity="error", timeout=8)
+            self.notify(tr("sampler {what}", what=event.text), severity="error", timeout=8)
         self.refresh_panes(force=True)

@@ -27,9 +27,10 @@ class PaneSpec:
         return found
 
     def build(self) -> Pane:
+        from nettop.widgets.i18n import tr
         from nettop.widgets.pane import PaneInfo
 
-        return self.load()(PaneInfo(self.key, self.name, self.title, self.note))
+        return self.load()(PaneInfo(self.key, self.name, tr(self.title), self.note))
 
 
 PANES: tuple[PaneSpec, ...] = (

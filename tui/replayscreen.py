@@ -11,6 +11,7 @@ from textual.widgets import Input
 
 from nettop.collectors.replay import SPEEDS
 from nettop.collectors.views.context import Mark
+from nettop.widgets.i18n import tr
 
 from .datasource import Playback, parse_hms
 from .monitor import MonitorScreen
@@ -32,7 +33,7 @@ class ReplayScreen(MonitorScreen):
         return self.data.playback
 
     def compose_extra(self) -> ComposeResult:
-        yield Input(placeholder="go to HH:MM:SS from the start of the recording", id="goto")
+        yield Input(placeholder=tr("go to HH:MM:SS from the start of the recording"), id="goto")
 
     def before_frame(self) -> None:
         self.playback.tick()

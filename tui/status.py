@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from nettop.collectors.store import State
 from nettop.collectors.views.series import sampling_rate
+from nettop.widgets.i18n import tr
 
 from .datasource import DataSource
 
@@ -21,8 +22,8 @@ def where(data: DataSource) -> str:
     if data.playback is not None:
         header = data.playback.recording.header
         netns = f" netns {header['netns']}" if header.get("netns") else ""
-        return f"recording of {header.get('host')}{netns}"
-    return f"netns {data.netns.spec}" if data.netns else "host namespace"
+        return tr("recording of {host}", host=header.get("host")) + netns
+    return f"netns {data.netns.spec}" if data.netns else tr("host namespace")
 
 
 def alerts(data: DataSource, display: DisplayState) -> list[str]:
@@ -33,13 +34,13 @@ def alerts(data: DataSource, display: DisplayState) -> list[str]:
     live = data.live
     gone = live.gone if live else None
     active = data.recorder.active if data.recorder else None
-    return ["PAUSED" if display.paused else "",
-            f"SAMPLER STOPPED: {live.failure}" if live and live.failure else "",
-            f"GONE: {gone}" if gone else "",
-            f"REC FAILED: {active.failed}" if active is not None and active.failed else
-            (f"REC {active.path.name} ({active.samples} samples)" if active is not None else ""),
-            f"{len(down)} down: {', '.join(down)}" if down and not gone else "",
-            f"degraded: {', '.join(degraded)}" if degraded else ""]
+    return [tr("PAUSED") if display.paused else "",
+            tr("SAMPLER STOPPED: {why}", why=live.failure) if live and live.failure else "",
+            tr("GONE: {why}", why=gone) if gone else "",
+            tr("REC FAILED: {why}", why=active.failed) if active is not None and active.failed else
+            (tr("REC {file} ({n} samples)", file=active.path.name, n=active.samples) if active is not None else ""),
+            tr("{n} down: {names}", n=len(down), names=", ".join(down)) if down and not gone else "",
+            tr("degraded: {names}", names=", ".join(degraded)) if degraded else ""]
 
 
 def status_parts(data: DataSource, display: DisplayState) -> list[str]:
@@ -51,7 +52,8 @@ def status_parts(data: DataSource, display: DisplayState) -> list[str]:
         detail = f"{down[0].name}: {store.status(down[0]).error}"
     elif degraded:
         st = store.status(degraded[0])
-        detail = f"{degraded[0].name}: {st.parse_errors} bad lines skipped, last {st.last_parse_error}"
+        detail = tr("{name}: {n} bad lines skipped, last {line}", name=degraded[0].name, n=st.parse_errors,
+                    line=st.last_parse_error)
     return [where(data), *alerts(data, display), *_figures(data, display, now), detail]
 
 
@@ -61,7 +63,9 @@ def _figures(data: DataSource, display: DisplayState, now: float) -> list[str]:
     else:
         hz = sampling_rate(data.store, now)
         note = data.live.budget_note() if data.live else ""
-        rate = f"sampling {hz:.0f} Hz {note}".rstrip() if hz else "sampling -"
+        rate = tr("sampling {hz:.0f} Hz", hz=hz) if hz else tr("sampling -")
+        if hz and note:
+            rate += note if note.startswith("（") else f" {note}"
     cpu = data.live.cpu_percent() if data.live else None
-    return [rate, f"nettop CPU {cpu:.1f}%" if cpu is not None else "", f"refresh {display.refresh:g}s",
-            f"mark {display.mark_age:.0f}s ago"]
+    return [rate, tr("nettop CPU {cpu:.1f}%", cpu=cpu) if cpu is not None else "",
+            tr("refresh {s:g}s", s=display.refresh), tr("mark {s:.0f}s ago", s=display.mark_age)]

@@ -16,6 +16,7 @@ from textual.widgets import Static
 from nettop.collectors.findings import SEVERITY_RANK, Finding
 
 from .fmt import severity, style, styled
+from .i18n import tr, tr_message
 
 MAX_LINES = 3
 
@@ -29,28 +30,29 @@ class Stale:
 def finding_line(f: Finding) -> Text:
     line = severity(f.severity)
     line.append(" ")
-    line.append(f.title, style="bold" if f.severity == "critical" else "")
+    line.append(tr_message(f.title), style="bold" if f.severity == "critical" else "")
     if f.bound:
-        line.append(f" — {f.bound}", style=style("quiet") if f.severity != "critical" else "")
+        line.append(f" — {tr_message(f.bound)}", style=style("quiet") if f.severity != "critical" else "")
     return line
 
 
 def summary_line(rest: Sequence[Finding]) -> Text:
     crit = sum(1 for f in rest if f.severity == "critical")
     warn = sum(1 for f in rest if f.severity == "warning")
-    parts = [f"{crit} critical" if crit else "", f"{warn} warning{'s' if warn != 1 else ''}" if warn else ""]
+    parts = [tr("{n} critical", n=crit) if crit else "",
+             (tr("{n} warning", n=warn) if warn == 1 else tr("{n} warnings", n=warn)) if warn else ""]
     line = styled(f" +{len(rest)} ", "bold reverse" if crit else "bold")
-    line.append(f" more: {', '.join(p for p in parts if p)} — the Overview (1) lists them all")
+    line.append(" " + tr("more: {what} — the Overview (1) lists them all", what=", ".join(p for p in parts if p)))
     return line
 
 
 def strip_lines(findings: Sequence[Finding], stale: Stale | None) -> list[Text]:
     if stale is not None:
         line = styled(" STALE ", "bold reverse")
-        line.append(f" figures stopped at {stale.since}: {stale.reason}", style="bold")
+        line.append(" " + tr("figures stopped at {since}: {why}", since=stale.since, why=stale.reason), style="bold")
         return [line]
     if not findings:
-        return [styled(" ok ", style("ok")) + styled(" no findings over the last 10 s", style("quiet"))]
+        return [styled(" ok ", style("ok")) + styled(" " + tr("no findings over the last 10 s"), style("quiet"))]
     ordered = sorted(findings, key=lambda f: -SEVERITY_RANK[f.severity])
     if len(ordered) <= MAX_LINES:
         return [finding_line(f) for f in ordered]

@@ -12,6 +12,7 @@ from nettop.collectors.views.context import ViewContext
 from nettop.collectors.views.counters import CounterRow, counter_note_keys, counter_rows, counter_weight
 
 from .fmt import human, rate
+from .i18n import tr
 from .pane import Pane, PaneInfo, UiState
 from .synctable import SyncTable
 
@@ -49,8 +50,8 @@ class CountersPane(Pane):
         self.query_one("#counters-table", SyncTable).sync(
             [(r.name, (r.name, human(r.value), "gauge" if r.gauge else human(r.delta),
                        rate(r.rate, ""), rate(r.peak_rate, ""))) for r in rows])
-        flags = [f"filter '{ui.filter}'" if ui.filter else "", "changed only" if self.changed_only else "",
-                 "by rate" if self.by_rate else ""]
+        flags = [tr("filter '{text}'", text=ui.filter) if ui.filter else "", tr("changed only") if self.changed_only
+                 else "", tr("by rate") if self.by_rate else ""]
         self.set_subtitle(f"({len(rows)})  " + "  ".join(f for f in flags if f))
 
     def _redraw(self) -> None:

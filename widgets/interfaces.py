@@ -13,6 +13,7 @@ from nettop.collectors.views.series import rate_series
 
 from .chart import Chart
 from .fmt import alert, human, rate, tree_label
+from .i18n import tr
 from .pane import Pane, UiState
 from .synctable import SyncTable
 
@@ -37,7 +38,7 @@ class InterfacesPane(Pane):
         name = table.current_key()
         if chart.display and name:
             xs, ys = rate_series(ctx.store, ctx.link_source(), f"{name}/rx_bytes", CHART_SECONDS, ctx.now)
-            chart.plot(f"{name} rx bytes/s", xs, ys, key=name)
+            chart.plot(tr("{name} rx bytes/s", name=name), xs, ys, key=name)
 
     def sources(self, ctx: ViewContext) -> tuple[Key[Any], ...]:
         return (ctx.link_source(),)

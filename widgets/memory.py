@@ -13,6 +13,7 @@ from nettop.collectors.views.series import series
 
 from .chart import Chart
 from .fmt import alert, bar, human, rate, status
+from .i18n import tr
 from .pane import Pane, UiState
 from .synctable import SyncTable
 
@@ -51,7 +52,7 @@ class MemoryPane(Pane):
             tcp_state = states[0]
             lines = [(label, float(v)) for label, v in (("low", tcp_state.low), ("pressure", tcp_state.pressure),
                                                         ("high", tcp_state.high)) if v]
-            chart.plot("TCP memory (pages), last 60 s", xs, ys, lines)
+            chart.plot(tr("TCP memory (pages), last 60 s"), xs, ys, lines)
 
     def note_keys(self, ctx: ViewContext) -> list[str]:
         sockstat = ctx.latest(keys.SOCKSTAT)

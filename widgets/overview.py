@@ -11,6 +11,7 @@ from nettop.collectors.views.context import ViewContext
 from nettop.collectors.views.overview import Stage, StageItem, funnel, movers, overview_note_keys
 
 from .fmt import human, rate, severity, status, style, styled
+from .i18n import tr, tr_message
 from .pane import Pane, PaneInfo, UiState
 from .synctable import SyncTable
 
@@ -39,11 +40,11 @@ def stage_row(stage: Stage, ui: UiState) -> tuple[str, Text, Text | str]:
     if stage.freshness is not None:
         seen = ui.clock(stage.freshness.last_seen) if stage.freshness.last_seen is not None else "never"
         why = stage.freshness.reason or stage.freshness.state
-        text = f"{stage.freshness.state}: last seen {seen} ({why})"
+        text = tr("{state}: last seen {seen} ({why})", state=tr(stage.freshness.state), seen=seen, why=why)
         return stage.title, status("stale"), styled(text, style("quiet"))
     if not stage.available:
         quiet = style("quiet")
-        return stage.title, styled("n/a", quiet), styled(f"not applicable: {stage.reason or ''}", quiet)
+        return stage.title, styled("n/a", quiet), styled(tr("not applicable: {why}", why=stage.reason or ""), quiet)
     return stage.title, status(stage.status, stage.word), stage_text(stage)
 
 
@@ -66,8 +67,8 @@ class OverviewPane(Pane):
         self.query_one("#overview-funnel", SyncTable).sync([(stage.key, stage_row(stage, ui)) for stage in stages])
         self._findings = {f.key: f for f in ui.findings}
         table = self.query_one("#overview-findings", SyncTable)
-        table.sync([(key, (severity(f.severity), f"{f.title} — {f.bound}" if f.bound else f.title))
-                    for key, f in self._findings.items()])
+        table.sync([(key, (severity(f.severity), f"{tr_message(f.title)} — {tr_message(f.bound)}" if f.bound
+                                else tr_message(f.title))) for key, f in self._findings.items()])
         table.display = bool(self._findings)
         self.query_one("#overview-movers", SyncTable).sync(
             [(r.name, (r.name, human(r.delta), rate(r.rate, ""))) for r in movers(ctx)])

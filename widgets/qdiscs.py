@@ -12,6 +12,7 @@ from nettop.collectors.views.tc import SOURCE_OF, TcRow, tc_rows
 
 from .chart import Chart
 from .fmt import alert, human, rate
+from .i18n import tr
 from .pane import Pane, UiState
 from .synctable import SyncTable
 
@@ -48,7 +49,7 @@ class QdiscsPane(Pane):
         if chart.display and key:
             what, _, prefix = key.partition(":")
             xs, ys = series(ctx.store, SOURCE_OF[what], f"{prefix}/backlog_bytes", CHART_SECONDS, ctx.now)
-            chart.plot(f"backlog of {prefix} (bytes), every sample", xs, ys, key=key)
+            chart.plot(tr("backlog of {what} (bytes), every sample", what=prefix), xs, ys, key=key)
 
     def note_for_cursor(self) -> str:
         return "figures-qdisc"

@@ -14,6 +14,8 @@ from rich.text import Text
 from textual import events
 from textual.widgets import DataTable
 
+from .i18n import tr
+
 Row = tuple[str, Sequence[Any]]
 
 
@@ -34,7 +36,7 @@ class SyncTable(DataTable[Any]):
     def __init__(self, columns: Sequence[str], **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, cursor_foreground_priority="renderable",
                          **kwargs)
-        self._column_labels = list(columns)
+        self._column_labels = [tr(c) for c in columns]
         self._column_keys: list[Any] = []
         self._rows: dict[str, list[Any]] = {}
         self._widths: list[int] = [len(c) for c in columns]

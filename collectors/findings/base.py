@@ -22,6 +22,20 @@ SEVERITY_RANK = {INFO: 0, WARNING: 1, CRITICAL: 2}
 NIC, SOFTNET, QDISC, TCP, MEMORY = "nic", "softnet", "qdisc", "tcp", "memory"
 
 
+class Msg(str):
+    """An English sentence that keeps its template and values: the UI says it in the language
+    of the notes (widgets/i18n.py), the JSON of doctor and snapshots keeps the English."""
+
+    __slots__ = ("params", "template")
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, **params: Any) -> Msg:
+        made = super().__new__(cls, template.format(**params))
+        made.template, made.params = template, params
+        return made
+
+
 @dataclass
 class Finding:
     id: str

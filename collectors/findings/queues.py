@@ -6,7 +6,7 @@ from .. import keys
 from ..nlstats import TcStats, format_handle
 from ..views.context import ViewContext, entity, field_of
 from ..views.tc import leaf_qdiscs
-from .base import NIC, QDISC, SOFTNET, WARNING, Finding, rnd, rule
+from .base import NIC, QDISC, SOFTNET, WARNING, Finding, Msg, rnd, rule
 
 # The softirq stopping early now and then is normal; ten times a second is a CPU that cannot keep up.
 TIME_SQUEEZE_PER_S = 10.0
@@ -33,17 +33,18 @@ def softnet(ctx: ViewContext) -> list[Finding]:
     squeeze = ctx.sum_rate(keys.SOFTNET, "time_squeeze")[0] or 0.0
     backlog = ctx.knob("net.core.netdev_max_backlog")
     if dropped:
-        out.append(Finding("softnet-drops", WARNING, f"CPU input backlogs overflow ({dropped:.1f} packets/s dropped)",
+        out.append(Finding("softnet-drops", WARNING,
+                           Msg("CPU input backlogs overflow ({rate:.1f} packets/s dropped)", rate=dropped),
                            {"dropped_per_s": rnd(dropped)}, ctx.knobs("net.core.netdev_max_backlog"),
                            "figures-softnet", "", SOFTNET,
-                           f"net.core.netdev_max_backlog {backlog or '?'} packets per CPU"))
+                           Msg("net.core.netdev_max_backlog {backlog} packets per CPU", backlog=backlog or "?")))
     if squeeze >= TIME_SQUEEZE_PER_S:
         budget = ctx.knobs("net.core.netdev_budget", "net.core.netdev_budget_usecs")
         out.append(Finding("softnet-squeeze", WARNING,
-                           f"receive softirq runs out of budget ({squeeze:.1f} time_squeeze/s)",
+                           Msg("receive softirq runs out of budget ({rate:.1f} time_squeeze/s)", rate=squeeze),
                            {"time_squeeze_per_s": rnd(squeeze)}, budget, "figures-softnet", "", SOFTNET,
-                           "net.core.netdev_budget " + " / ".join(budget.values()) + " (packets / microseconds "
-                           "per softirq run)"))
+                           Msg("net.core.netdev_budget {values} (packets / microseconds per softirq run)",
+                               values=" / ".join(budget.values()))))
     return out
 
 
@@ -51,12 +52,13 @@ def _limit(ctx: ViewContext, r: TcStats) -> tuple[str, str]:
     """(what, value) of the limit a leaf qdisc drops at: its own, or the device's txqueuelen."""
     if "limit" in r.options:
         unit = LIMIT_UNIT.get(r.kind, "packets")
-        return f"{r.dev} {format_handle(r.handle)} {r.kind} limit", f"{r.options['limit']:,} {unit}"
+        return f"{r.dev} {format_handle(r.handle)} {r.kind} limit", Msg(f"{{limit:,}} {unit}", limit=r.options["limit"])
     links = ctx.store.detail(keys.LINKS) or {}
     link = links.get(r.ifindex)
     if link is not None and link.txqlen is not None:
-        return f"{link.name} txqueuelen ({r.kind} queues up to it)", f"{link.txqlen:,} packets"
-    return f"{r.dev} {format_handle(r.handle)} {r.kind} limit", "not known"
+        return (Msg("{dev} txqueuelen ({kind} queues up to it)", dev=link.name, kind=r.kind),
+                Msg("{limit:,} packets", limit=link.txqlen))
+    return f"{r.dev} {format_handle(r.handle)} {r.kind} limit", Msg("not known")
 
 
 def _parent_class(ctx: ViewContext, r: TcStats) -> tuple[str, str] | None:
@@ -67,9 +69,11 @@ def _parent_class(ctx: ViewContext, r: TcStats) -> tuple[str, str] | None:
         return None
     sending = ctx.column_rate(keys.CLASSES, f"{ctx.tc_entity(cls)}/bytes") or 0.0
     ceil = cls.options["ceil"]
-    held = " — held at its ceil" if ceil and sending >= AT_CEIL * ceil else ""
+    held = ceil and sending >= AT_CEIL * ceil
+    text = ("rate {rate} ceil {ceil}, sending {sending} — held at its ceil" if held
+            else "rate {rate} ceil {ceil}, sending {sending}")
     return (f"{r.dev} class {format_handle(cls.handle)} {cls.kind}",
-            f"rate {bits(cls.options.get('rate', 0))} ceil {bits(ceil)}, sending {bits(sending)}{held}")
+            Msg(text, rate=bits(cls.options.get("rate", 0)), ceil=bits(ceil), sending=bits(sending)))
 
 
 def _qdisc_bound(ctx: ViewContext, r: TcStats) -> tuple[str, dict[str, str]]:
@@ -81,7 +85,8 @@ def _qdisc_bound(ctx: ViewContext, r: TcStats) -> tuple[str, dict[str, str]]:
         knobs[f"{r.dev} {format_handle(r.handle)} tbf rate"] = bits(r.options["rate"])
     if r.handle & 0xFFFF0000 == 0:  # a default qdisc nobody configured
         knobs.update(ctx.knobs("net.core.default_qdisc"))
-    return "; ".join(f"{k} {v}" for k, v in knobs.items()), knobs
+    parts = [Msg("{what} {value}", what=k, value=v) for k, v in knobs.items()]
+    return Msg("; ".join(f"{{p{i}}}" for i in range(len(parts))), **{f"p{i}": p for i, p in enumerate(parts)}), knobs
 
 
 @rule(keys.QDISCS)
@@ -93,7 +98,8 @@ def qdisc_drops(ctx: ViewContext) -> list[Finding]:
         rate = ctx.rate(w, f"{subject}/drops") or 0.0
         if rate:
             bound, knobs = _qdisc_bound(ctx, r)
-            out.append(Finding("qdisc-drops", WARNING, f"qdisc {subject} ({r.kind}) drops {rate:.1f} packets/s",
+            out.append(Finding("qdisc-drops", WARNING, Msg("qdisc {subject} ({kind}) drops {rate:.1f} packets/s",
+                                                          subject=subject, kind=r.kind, rate=rate),
                                {"drops_per_s": rnd(rate), "drops": r.drops}, knobs, "figures-qdisc", subject, QDISC,
                                bound))
     return out
@@ -112,8 +118,8 @@ def standing_queues(ctx: ViewContext) -> list[Finding]:
         if values and min(values) > 0:
             bound, knobs = _qdisc_bound(ctx, r)
             out.append(Finding("qdisc-standing-queue", WARNING,
-                               f"qdisc {subject} never emptied for {STANDING_QUEUE_SECONDS:.0f} s "
-                               "(bufferbloat: latency without throughput)",
+                               Msg("qdisc {subject} never emptied for {seconds:.0f} s (bufferbloat: latency "
+                                   "without throughput)", subject=subject, seconds=STANDING_QUEUE_SECONDS),
                                {"min_backlog_bytes": int(min(values)), "max_backlog_bytes": int(max(values))},
                                knobs, "topic-bufferbloat", subject, QDISC, bound))
     return out
@@ -132,9 +138,10 @@ def nic_errors(ctx: ViewContext) -> list[Finding]:
             rate = ctx.rate(w, col) or 0.0
             if rate:
                 dev = entity(col)
-                bound = ("the NIC's receive ring (ethtool -g) or a CPU that drains it too slowly"
-                         if field_name != "rx_crc_errors" else "the link itself: cable, optics or the peer")
+                bound = (Msg("the NIC's receive ring (ethtool -g) or a CPU that drains it too slowly")
+                         if field_name != "rx_crc_errors" else Msg("the link itself: cable, optics or the peer"))
                 out.append(Finding(f"nic-{field_name.replace('_', '-')}", WARNING,
-                                   f"{dev}: {field_name} rising ({rate:.1f}/s)", {f"{field_name}_per_s": rnd(rate)},
+                                   Msg("{dev}: {field} rising ({rate:.1f}/s)", dev=dev, field=field_name, rate=rate),
+                                   {f"{field_name}_per_s": rnd(rate)},
                                    {}, "figures-link", dev, NIC, bound))
     return out

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import keys
 from ..views.context import ViewContext
-from .base import NIC, WARNING, Finding, rule
+from .base import NIC, WARNING, Finding, Msg, rule
 
 
 def _effective(ctx: ViewContext, knob: str, dev: str) -> int | None:
@@ -34,10 +34,12 @@ def multi_nic(ctx: ViewContext) -> list[Finding]:
         loose = sorted(d for d in devs if _effective(ctx, "arp_filter", d) == 0)
         if len(devs) > 1 and len(loose) > 1:
             out.append(Finding("arp-flux", WARNING,
-                               f"{', '.join(sorted(devs))} share {net} with arp_filter 0: any of them may answer ARP "
-                               f"for the others' addresses", {"subnet": str(net), "interfaces": sorted(devs)},
+                               Msg("{devs} share {net} with arp_filter 0: any of them may answer ARP for the others' "
+                                   "addresses", devs=", ".join(sorted(devs)), net=str(net)),
+                               {"subnet": str(net), "interfaces": sorted(devs)},
                                {f"net.ipv4.conf.{d}.arp_filter": "0" for d in loose}, "topic-arp-filter", str(net),
-                               NIC, "arp_filter 0 on these interfaces: each answers ARP for all the host's addresses"))
+                               NIC, Msg("arp_filter 0 on these interfaces: each answers ARP for all the host's "
+                                        "addresses")))
     default_oifs = {r.oif for r in routing.routes if r.dst_len == 0}
     with_addr = {name[a.ifindex] for a in addrs}
     if len(with_addr) > 1 and default_oifs:
@@ -45,10 +47,12 @@ def multi_nic(ctx: ViewContext) -> list[Finding]:
         for dev in sorted(with_addr - out_devs):
             if _effective(ctx, "rp_filter", dev) == 1:
                 out.append(Finding("rp-filter-strict-asymmetric", WARNING,
-                                   f"strict rp_filter on {dev} while the default route leaves by "
-                                   f"{', '.join(sorted(out_devs))}: packets from other networks arriving on {dev} "
-                                   f"are dropped", {"interface": dev, "default_route_via": sorted(out_devs)},
+                                   Msg("strict rp_filter on {dev} while the default route leaves by {out}: packets "
+                                       "from other networks arriving on {dev} are dropped", dev=dev,
+                                       out=", ".join(sorted(out_devs))),
+                                   {"interface": dev, "default_route_via": sorted(out_devs)},
                                    ctx.knobs("net.ipv4.conf.all.rp_filter", f"net.ipv4.conf.{dev}.rp_filter"),
                                    "topic-rp-filter", dev, NIC,
-                                   f"net.ipv4.conf.{dev}.rp_filter 1 (strict; the larger of all and {dev} applies)"))
+                                   Msg("net.ipv4.conf.{dev}.rp_filter 1 (strict; the larger of all and {dev} applies)",
+                                       dev=dev)))
     return out

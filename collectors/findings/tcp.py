@@ -8,7 +8,7 @@ from .. import keys
 from ..views.context import ViewContext
 from ..views.memory import memory_states
 from ..views.sockets import ListenerRow, listener_rows
-from .base import CRITICAL, MEMORY, TCP, WARNING, Finding, netstat_rate, rnd, rule
+from .base import CRITICAL, MEMORY, TCP, WARNING, Finding, Msg, netstat_rate, rnd, rule
 
 # An accept queue that reached its limit once may be a burst; overflows are drops.
 ACCEPT_QUEUE_FULL = 1.0  # peak / backlog
@@ -23,15 +23,17 @@ def _backlog_bound(ctx: ViewContext, row: ListenerRow) -> tuple[str, dict[str, s
     The kernel keeps min(backlog asked, somaxconn) (idiag_wqueue of a listener)."""
     somaxconn = ctx.int_knob("net.core.somaxconn")
     owner = ctx.owner(row.inode)
-    who = f"{owner}'s" if owner else "the application's"
+    who = Msg("{owner}'s", owner=owner) if owner else Msg("the application's")
     if somaxconn is not None and row.backlog < somaxconn:
-        return (f"{who} listen() backlog {row.backlog}: net.core.somaxconn {somaxconn} is higher and not the limit",
+        return (Msg("{who} listen() backlog {backlog}: net.core.somaxconn {somaxconn} is higher and not the limit",
+                    who=who, backlog=row.backlog, somaxconn=somaxconn),
                 {"listen() backlog": str(row.backlog), "net.core.somaxconn": f"{somaxconn} (not binding)"})
     if somaxconn is not None:
-        return (f"net.core.somaxconn {somaxconn}: it cut {who} listen() backlog to {row.backlog}",
+        return (Msg("net.core.somaxconn {somaxconn}: it cut {who} listen() backlog to {backlog}",
+                    somaxconn=somaxconn, who=who, backlog=row.backlog),
                 {"net.core.somaxconn": str(somaxconn)})
-    return (f"the backlog {row.backlog} (the smaller of {who} listen() and net.core.somaxconn)",
-            ctx.knobs("net.core.somaxconn"))
+    return (Msg("the backlog {backlog} (the smaller of {who} listen() and net.core.somaxconn)",
+                backlog=row.backlog, who=who), ctx.knobs("net.core.somaxconn"))
 
 
 def full_listeners(ctx: ViewContext) -> list[tuple[ListenerRow, float]]:
@@ -48,7 +50,8 @@ def listen_queue(ctx: ViewContext) -> list[Finding]:
     out = []
     for row, peak in full_listeners(ctx):
         bound, knobs = _backlog_bound(ctx, row)
-        title = f"accept queue of {row.local} full: {int(peak)} waiting, backlog {row.backlog}"
+        title = Msg("accept queue of {local} full: {peak} waiting, backlog {backlog}", local=row.local,
+                    peak=int(peak), backlog=row.backlog)
         out.append(Finding("listen-queue-full", CRITICAL if overflows else WARNING, title,
                            {"accept_queue_peak": int(peak), "backlog": row.backlog,
                             "ListenOverflows_per_s": rnd(overflows)},
@@ -62,10 +65,10 @@ def listen_overflows(ctx: ViewContext) -> list[Finding]:
     overflows = netstat_rate(ctx, "TcpExt.ListenOverflows")
     if not overflows or full_listeners(ctx):
         return []
-    return [Finding("listen-overflows", WARNING, f"listen queues overflow ({overflows:.1f}/s)",
+    return [Finding("listen-overflows", WARNING, Msg("listen queues overflow ({rate:.1f}/s)", rate=overflows),
                     {"ListenOverflows_per_s": rnd(overflows)}, ctx.knobs("net.core.somaxconn"),
                     "counter-TcpExt.ListenOverflows", "", TCP,
-                    "a listener's backlog, the smaller of its listen() and net.core.somaxconn")]
+                    Msg("a listener's backlog, the smaller of its listen() and net.core.somaxconn"))]
 
 
 @rule(keys.NETSTAT)
@@ -76,20 +79,23 @@ def syn_flood(ctx: ViewContext) -> list[Finding]:
                 "ListenDrops_per_s": rnd(netstat_rate(ctx, "TcpExt.ListenDrops")),
                 "ListenOverflows_per_s": rnd(netstat_rate(ctx, "TcpExt.ListenOverflows"))}
     knobs = ctx.knobs("net.ipv4.tcp_syncookies", "net.ipv4.tcp_max_syn_backlog", "net.core.somaxconn")
-    bound = "a listener's SYN queue holds at most its accept backlog (listen(), cut to net.core.somaxconn)"
     if full_drop and ctx.int_knob("net.ipv4.tcp_syncookies") == 0:
         return [Finding("syn-flood-no-cookies", CRITICAL,
-                        "SYN queue full and SYN cookies off: connection requests are dropped",
-                        evidence, knobs, "topic-syn-flood-icmp", "", TCP, bound + "; net.ipv4.tcp_syncookies is 0")]
+                        Msg("SYN queue full and SYN cookies off: connection requests are dropped"),
+                        evidence, knobs, "topic-syn-flood-icmp", "", TCP,
+                        Msg("a listener's SYN queue holds at most its accept backlog (listen(), cut to "
+                            "net.core.somaxconn); net.ipv4.tcp_syncookies is 0"))]
     if cookies or full_drop:
-        return [Finding("syn-flood", WARNING, "SYN queue overflowing: SYN cookies sent "
-                        f"({cookies:.0f}/s; a SYN flood or a listener far too slow)", evidence, knobs,
-                        "topic-syn-flood-icmp", "", TCP, bound + "; past it SYN cookies answer")]
+        return [Finding("syn-flood", WARNING, Msg("SYN queue overflowing: SYN cookies sent ({rate:.0f}/s; a SYN "
+                        "flood or a listener far too slow)", rate=cookies), evidence, knobs,
+                        "topic-syn-flood-icmp", "", TCP,
+                        Msg("a listener's SYN queue holds at most its accept backlog (listen(), cut to "
+                            "net.core.somaxconn); past it SYN cookies answer"))]
     return []
 
 
 def _pages(pages: int | None) -> str:
-    return "-" if pages is None else f"{pages:,} pages ({pages * PAGE / 2**20:,.0f} MiB)"
+    return "-" if pages is None else Msg("{pages:,} pages ({mib:,.0f} MiB)", pages=pages, mib=pages * PAGE / 2**20)
 
 
 @rule(keys.SOCKSTAT)
@@ -103,15 +109,17 @@ def tcp_memory(ctx: ViewContext) -> list[Finding]:
         evidence = {"pages": m.pages, "peak_pages": peak, "low": m.low, "pressure": m.pressure, "high": m.high,
                     "press": m.press, "TCPAbortOnMemory_per_s": rnd(aborts)}
         knobs = ctx.knobs("net.ipv4.tcp_mem", "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem")
-        bound = (f"net.ipv4.tcp_mem pressure mark {_pages(m.pressure)} (high {_pages(m.high)}); "
-                 f"TCP holds {_pages(m.pages)}, peak {_pages(peak)}")
+        bound = Msg("net.ipv4.tcp_mem pressure mark {pressure} (high {high}); TCP holds {used}, peak {peak}",
+                    pressure=_pages(m.pressure), high=_pages(m.high), used=_pages(m.pages), peak=_pages(peak))
         if aborts or m.press == "yes" or (m.pressure and peak >= m.pressure):
-            title = "TCP is in memory pressure" + (" and resets connections (TCP OOM)" if aborts else "")
+            title = (Msg("TCP is in memory pressure and resets connections (TCP OOM)") if aborts
+                     else Msg("TCP is in memory pressure"))
             out.append(Finding("tcp-memory-pressure", CRITICAL, title, evidence, knobs,
                                "topic-tcp-memory-pressure", "TCP", MEMORY, bound))
         elif m.pressure and peak >= TCP_MEM_NEAR_PRESSURE * m.pressure:
             out.append(Finding("tcp-memory-near-pressure", WARNING,
-                               f"TCP memory at {100 * peak / m.pressure:.0f}% of tcp_mem's pressure mark",
+                               Msg("TCP memory at {percent:.0f}% of tcp_mem's pressure mark",
+                                   percent=100 * peak / m.pressure),
                                evidence, knobs, "topic-tcp-memory-pressure", "TCP", MEMORY, bound))
     return out
 
@@ -122,9 +130,10 @@ def tcp_prune(ctx: ViewContext) -> list[Finding]:
     if not any(prune.values()):
         return []
     rmem = (ctx.knob("net.ipv4.tcp_rmem") or "").split()
-    limit = f"net.ipv4.tcp_rmem max {int(rmem[2]):,} bytes" if len(rmem) == 3 and rmem[2].isdigit() else "tcp_rmem"
-    return [Finding("tcp-prune", WARNING, "TCP receive queues are being collapsed, pruned or dropped",
+    limit = (Msg("net.ipv4.tcp_rmem max {bytes:,} bytes", bytes=int(rmem[2])) if len(rmem) == 3 and rmem[2].isdigit()
+             else "tcp_rmem")
+    return [Finding("tcp-prune", WARNING, Msg("TCP receive queues are being collapsed, pruned or dropped"),
                     {f"{k}_per_s": rnd(v) for k, v in prune.items()},
                     ctx.knobs("net.ipv4.tcp_rmem", "net.ipv4.tcp_mem"), "counter-TcpExt.PruneCalled", "", TCP,
-                    f"a socket's receive buffer ({limit}, or the application's SO_RCVBUF): "
-                    "the application reads too slowly")]
+                    Msg("a socket's receive buffer ({limit}, or the application's SO_RCVBUF): the application reads "
+                        "too slowly", limit=limit))]

@@ -10,8 +10,9 @@ from conftest import K, recorded_store
 from nettop.collectors.views.context import Mark
 from nettop.tui.app import NettopApp
 from nettop.tui.datasource import RecordedSource
+from nettop.tui.notescreen import NoteScreen
 from nettop.tui.panes import PANES, pane
-from nettop.tui.screens import HelpScreen, NoteScreen
+from nettop.tui.screens import HelpScreen
 from nettop.widgets.pane import Pane
 from nettop.widgets.synctable import SyncTable
 
