@@ -25,13 +25,17 @@ from nettop.tui.app import NettopApp
 from nettop.tui.datasource import live_source
 
 HERE = Path(__file__).parent
-SHOTS = [  # file, panes, size, environment
-    ("overview-160x48.svg", ("overview", "qdiscs", "interfaces", "sockets"), (160, 48), {}),
-    ("default-80x24.svg", ("overview", "qdiscs", "sockets"), (80, 24), {}),
-    ("default-80x24-nocolor.svg", ("overview", "qdiscs", "sockets"), (80, 24), {"NO_COLOR": "1"}),
-    ("qdiscs-100x30.svg", ("qdiscs",), (100, 30), {}),
-    ("memory-100x30.svg", ("memory",), (100, 30), {}),
-    ("counters-100x30.svg", ("counters",), (100, 30), {}),
+DEFAULT = ("overview", "qdiscs", "sockets")
+SHOTS = [  # file, panes, size, environment, language, note opened on top
+    ("overview-160x48.svg", ("overview", "qdiscs", "interfaces", "sockets"), (160, 48), {}, "en", None),
+    ("default-80x24.svg", DEFAULT, (80, 24), {}, "en", None),
+    ("default-80x24-nocolor.svg", DEFAULT, (80, 24), {"NO_COLOR": "1"}, "en", None),
+    ("default-80x24-ja.svg", DEFAULT, (80, 24), {}, "ja", None),
+    ("note-100x30.svg", DEFAULT, (100, 30), {}, "en", "counter-TcpExt.ListenOverflows"),
+    ("note-100x30-ja.svg", DEFAULT, (100, 30), {}, "ja", "counter-TcpExt.ListenOverflows"),
+    ("qdiscs-100x30.svg", ("qdiscs",), (100, 30), {}, "en", None),
+    ("memory-100x30.svg", ("memory",), (100, 30), {}, "en", None),
+    ("counters-100x30.svg", ("counters",), (100, 30), {}, "en", None),
 ]
 
 
@@ -71,15 +75,18 @@ while time.time() < end:
 
 
 async def shoot(ns: str) -> None:
-    for name, panes, size, env in SHOTS:
+    for name, panes, size, env, lang, note in SHOTS:
         data = live_source(ProcRoot(), resolve(ns), 0.05)
         os.environ.update(env)  # Textual reads NO_COLOR when the app is made
-        app = NettopApp(data, panes=panes)
+        app = NettopApp(data, panes=panes, lang=lang)
         for var in env:
             del os.environ[var]
         async with app.run_test(size=size) as pilot:
             await pilot.pause(3.0)
             app.monitor.refresh_panes(force=True)
+            if note is not None:
+                app.monitor.open_note(note, None)
+                await pilot.pause(1.5)
             await pilot.pause(0.2)
             app.save_screenshot(name, str(HERE))
         print(f"wrote screenshots/{name}")
