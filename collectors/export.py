@@ -75,6 +75,7 @@ class NettopCollector:
         yield from self._qdiscs(ctx, CounterMetricFamily, GaugeMetricFamily)
         yield from self._listeners(ctx, GaugeMetricFamily)
         yield from self._memory(ctx, GaugeMetricFamily)
+        yield from self._drops(ctx, CounterMetricFamily)
         findings = GaugeMetricFamily("nettop_finding", "1 for each finding of nettop doctor over the scrape interval",
                                      labels=["id", "severity", "subject"])
         for f in evaluate(ctx):
@@ -126,6 +127,20 @@ class NettopCollector:
                 backlog.add_metric([cpu[3:]], value)
         yield from families.values()
         yield backlog
+
+    def _drops(self, ctx: ViewContext, counter: Any) -> Iterator[Any]:
+        """The kernel's drop reasons: one series per (reason, location), at most the source's
+        MAX_PAIRS plus one `other` per reason, so the label set stays bounded."""
+        from .drops.source import split_column
+
+        latest = self._current(ctx, keys.DROPS)
+        if not latest:
+            return
+        family = counter("nettop_drops", "packets the kernel dropped (skb:kfree_skb) by reason and code "
+                         "location, host-wide, since nettop started", labels=["reason", "location"])
+        for column, value in latest.items():
+            family.add_metric(list(split_column(column)), value)
+        yield family
 
     def _netdev(self, ctx: ViewContext, counter: Any) -> Iterator[Any]:
         latest = self._current(ctx, keys.LINK_STATS)

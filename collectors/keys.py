@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
+from .drops.info import DropsInfo
 from .nlinfo import Link, Routing
 from .nlstats import DiagSocket, TcStats
 from .sysctl import SysctlReading
@@ -89,5 +90,8 @@ LISTENERS: Key[list[DiagSocket]] = register(Key("listeners", list[DiagSocket]))
 TCP_STATES: Key[dict[str, int]] = register(Key("tcp_states", dict[str, int]))
 ROUTING: Key[Routing] = register(Key("routing", Routing))
 BQL: Key[QueueCounts] = register(Key("bql", QueueCounts))
+
+# the kernel's drop reasons (skb:kfree_skb), by "REASON@function+0xoffset"
+DROPS: Key[DropsInfo] = register(Key("drops", DropsInfo))
 
 COUNTER_KEYS: tuple[Key[None], ...] = (NETSTAT, SNMP, SNMP6)

@@ -34,7 +34,8 @@ def store_for_recording(rec: Recording, short_capacity: int = 6000) -> Store:
     seconds = min(LOOKBACK, rec.end - rec.start)  # the per-second ring: what a position can need
     store = Store(short_capacity=short_capacity, long_seconds=int(seconds) + 10, max_ring_bytes=8 << 20)
     for src in default_sources(ProcRoot()):  # nothing is opened: only their declarations are used
-        store.declare(src.key, src.is_gauge, src.bits, max_age=stale_after(Cadence(), src.tier))
+        store.declare(src.key, src.is_gauge, src.bits, from_zero=src.from_zero,
+                       max_age=stale_after(Cadence(), src.tier))
     return store
 
 

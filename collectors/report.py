@@ -167,6 +167,15 @@ def format_findings(findings: list[dict[str, Any]], where: str, duration: float)
         if f.get("knobs"):
             lines.append(f"         knobs:    {_pairs(f['knobs'])}")
         if f.get("note"):
-            lines.append(f"         explain:  nettop explain {f['note']}")
+            lines.append(f"         explain:  nettop explain {explain_name(f['note'])}")
         lines.append("")
     return "\n".join(lines)
+
+
+def explain_name(note: str) -> str:
+    """What to type after `nettop explain`: `counter-drop.NO_SOCKET` -> `NO_SOCKET`,
+    `counter-TcpExt.ListenOverflows` -> `TcpExt.ListenOverflows`; topics and sysctls as they are."""
+    if note.startswith("counter-"):
+        name = note[len("counter-"):]
+        return name.removeprefix("drop.")
+    return note

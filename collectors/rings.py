@@ -107,6 +107,15 @@ class Ring:
         return ring
 
 
+    def zero_history(self, columns: list[str]) -> None:
+        """Columns whose rows so far were 0 (not missing): a counter that starts at zero."""
+        zeros = array("d", bytes(8 * self.capacity))
+        for c in columns:
+            k = self.index[c]
+            rows = min(self.count, self.capacity)
+            self.buf[k:rows * self.width:self.width] = zeros[:rows]
+
+
 class SecondRing:
     """One row per second: last of every column, min/max of the gauge columns."""
 
@@ -212,6 +221,20 @@ class SecondRing:
         ring.count = last
         ring.head = last % ring.capacity
         return ring
+
+    def zero_history(self, columns: list[str]) -> None:
+        """Columns whose seconds so far were 0 (not missing); only after `reshaped`, whose rows
+        are in order from slot 0."""
+        _zero_last_columns(self, columns)
+
+
+def _zero_last_columns(ring: SecondRing, columns: list[str]) -> None:
+    index = {c: j for j, c in enumerate(ring.columns)}
+    rows = min(ring.count, ring.capacity)
+    zeros = array("d", bytes(8 * rows))
+    for c in columns:
+        j = index[c]
+        ring.last[j:rows * ring.width:ring.width] = zeros
 
 
 def _in_order(buf: array[float], width: int, start: int, rows: int) -> array[float]:

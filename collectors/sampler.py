@@ -58,14 +58,18 @@ class SampleSink(Protocol):
 
 def default_sources(root: ProcRoot, netns: netns_mod.NetnsTarget | None = None) -> list[Source]:
     """The procfs sources, the sysctls, and netlink/sysfs when they describe the same kernel."""
+    from .drops.source import DropsSource
     from .nlsources import netlink_sources
 
     sources: list[Source] = [*proc_sources(root), SysctlSource(root)]
     net = netlink_sources(root.sys, netns)
+    drops: Source = DropsSource(netns.spec if netns is not None else None)
     if not root.live:
         reason = f"netlink describes the running kernel, not the files under {root.proc}"
         net = [NotApplicableSource(src, reason) for src in net]
-    return sources + net
+        drops = NotApplicableSource(drops, f"drop reasons come from the running kernel, not the files under "
+                                           f"{root.proc}")
+    return [*sources, *net, drops]
 
 
 @dataclass
@@ -86,7 +90,8 @@ class Sampler:
         if self.sources is None:
             self.sources = default_sources(self.root, self.netns)
         for src in self.sources:
-            self.store.declare(src.key, src.is_gauge, src.bits, max_age=stale_after(self.cadence, src.tier))
+            self.store.declare(src.key, src.is_gauge, src.bits, from_zero=src.from_zero,
+                               max_age=stale_after(self.cadence, src.tier))
         self._due: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

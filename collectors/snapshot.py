@@ -200,6 +200,29 @@ def _sources(store: Store, sysctls: SysctlReading | None) -> dict[str, Any]:
     return out
 
 
+def _drops(store: Store, since: float | None) -> dict[str, Any]:
+    """The kernel's drop reasons over the run: per reason, its locations, busiest first."""
+    from .drops.source import split_column
+
+    detail = store.detail(keys.DROPS)
+    window = store.window(keys.DROPS, since)
+    reasons: dict[str, dict[str, Any]] = {}
+    for name, value in store.latest(keys.DROPS)[1].items():
+        reason, location = split_column(name)
+        entry = _entry(window, name, value)
+        if entry["delta"] is None and window is not None:  # first seen during the run: it was 0 before
+            entry["delta"] = value
+        row = reasons.setdefault(reason, {"reason": reason, "value": 0, "delta": 0, "rate": 0.0, "locations": []})
+        row["value"] += value
+        row["delta"] += entry["delta"] or 0
+        row["rate"] = round(row["rate"] + (entry["rate"] or 0.0), 3)
+        row["locations"].append({"location": location, **entry})
+    for row in reasons.values():
+        row["locations"].sort(key=lambda e: (e["delta"] or 0, e["value"]), reverse=True)
+    return {"method": detail.method if detail else None, "note": detail.note if detail else None,
+            "reasons": sorted(reasons.values(), key=lambda r: (r["delta"], r["value"]), reverse=True)}
+
+
 def _mem(sysctls: SysctlReading | None, knob: str) -> dict[str, int] | None:
     if sysctls is None or knob not in sysctls.values:
         return None
@@ -261,6 +284,7 @@ def build_snapshot(store: Store, root: ProcRoot, *, since: float | None,  # noqa
         "listeners": _listeners(store, since, owners or _owners()),
         "tcp_states": _tcp_states(store),
         "bql": _bql(store),
+        "drops": _drops(store, since),
         "netns": _netns(netns, netns_gone),
         "sysctls": dict(sysctls.values) if sysctls else {},
         "sysctls_absent": dict(sysctls.absent) if sysctls else {},

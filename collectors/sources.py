@@ -66,6 +66,9 @@ class Source(Protocol):
     @property
     def bits(self) -> int | None: ...
 
+    @property
+    def from_zero(self) -> bool: ...
+
     def is_gauge(self, column: str) -> bool: ...
 
     def read(self) -> Reading: ...
@@ -90,6 +93,7 @@ class BaseSource:
     key: Key[Any]
     tier: Tier = Tier.HOT
     bits: int | None = None
+    from_zero: bool = False  # its counters start at 0 when it opens: a new column was 0 before
 
     def is_gauge(self, column: str) -> bool:
         return False
@@ -221,6 +225,7 @@ class NotApplicableSource(BaseSource):
 
     def __init__(self, source: Source, reason: str) -> None:
         self.key, self.tier, self.bits, self.reason = source.key, Tier.COLD, source.bits, reason
+        self.from_zero = source.from_zero
         self._is_gauge = source.is_gauge
 
     def is_gauge(self, column: str) -> bool:

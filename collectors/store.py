@@ -110,6 +110,7 @@ class _Series:
     is_gauge: Callable[[str], bool] | None = None
     bits: int | None = None
     max_age: float | None = None  # seconds after which the newest sample is stale
+    from_zero: bool = False  # a column that appears later was 0 before
     version: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     status: SourceStatus = field(default_factory=SourceStatus)
@@ -146,11 +147,13 @@ class Store:
         return series
 
     def declare(self, key: Key[Any], is_gauge: Callable[[str], bool] | None = None,
-                bits: int | None = None, max_age: float | None = None) -> None:
-        """Say which of a source's columns are gauges, how wide its counters are, and after how
-        long without a sample its figures are stale (None: never)."""
+                bits: int | None = None, max_age: float | None = None, from_zero: bool = False) -> None:
+        """Say which of a source's columns are gauges, how wide its counters are, after how
+        long without a sample its figures are stale (None: never), and whether a column that
+        appears later was 0 before (counters the source itself started at zero, such as drop
+        reasons: their first rise is then a rate, not a step from nothing)."""
         s = self._get(key)
-        s.is_gauge, s.bits, s.max_age = is_gauge, bits, max_age
+        s.is_gauge, s.bits, s.max_age, s.from_zero = is_gauge, bits, max_age, from_zero
 
     def max_age(self, key: Key[Any]) -> float | None:
         return self._get(key).max_age
@@ -217,9 +220,14 @@ class Store:
             return
         if s.current_second is not None:
             self._close_second(s)  # a second's rows of other columns are not carried over
+        old = set(s.ring.columns)
         s.ring = s.ring.reshaped(names, short)
         assert s.seconds is not None
         s.seconds = s.seconds.reshaped(names, s.gauges, long)
+        if s.from_zero:
+            new = [c for c in names if c not in old]
+            s.ring.zero_history(new)
+            s.seconds.zero_history(new)
 
     def _fold_second(self, s: _Series) -> None:
         assert s.ring is not None and s.seconds is not None

@@ -177,10 +177,11 @@ def recorded_store() -> tuple[Store, ProcRoot, FrozenClock]:
     import tempfile
 
     from nettop.collectors import keys
+    from nettop.collectors.drops.info import DropsInfo
     from nettop.collectors.nlinfo import Address, Link, Route, Routing
     from nettop.collectors.nlstats import LINK_STATS64_FIELDS, DiagSocket, TcStats
     from nettop.collectors.procfs import ProcRoot
-    from nettop.collectors.sampler import Sampler
+    from nettop.collectors.sampler import Sampler, default_sources
     from nettop.collectors.sources import Cadence
     from nettop.collectors.store import Store
 
@@ -191,13 +192,15 @@ def recorded_store() -> tuple[Store, ProcRoot, FrozenClock]:
     for name, value in {"core/somaxconn": "4096", "core/netdev_max_backlog": "1000",
                         "core/netdev_budget": "300", "core/netdev_budget_usecs": "8000",
                         "ipv4/tcp_mem": "1000\t1500\t2000", "ipv4/udp_mem": "2000\t3000\t4000",
-                        "ipv4/tcp_syncookies": "1", "ipv4/conf/all/rp_filter": "1"}.items():
+                        "ipv4/tcp_syncookies": "1", "ipv4/conf/all/rp_filter": "1",
+                        "core/rmem_default": "212992", "core/rmem_max": "212992"}.items():
         (sysctl / name).parent.mkdir(parents=True, exist_ok=True)
         (sysctl / name).write_text(value + "\n")
     root = ProcRoot(tmp / "proc", tmp / "sys")
     clock = FrozenClock()
     store = Store(short_capacity=400, long_seconds=60)
-    sampler = Sampler(root, store, Cadence(hot=0.1, warm=0.5, cold=1.0), clock=clock)
+    sources = [src for src in default_sources(root) if src.key is not keys.DROPS]  # recorded below
+    sampler = Sampler(root, store, Cadence(hot=0.1, warm=0.5, cold=1.0), clock=clock, sources=sources)
     net = root.proc / "net"
     netstat0 = (net / "netstat").read_text()
     sockstat0 = (net / "sockstat").read_text()
@@ -253,6 +256,12 @@ def recorded_store() -> tuple[Store, ProcRoot, FrozenClock]:
         store.record(keys.BQL, t, ("eth0 tx-0/limit",), [3000], {"eth0": {"tx": 1, "rx": 1}})
         store.record(keys.ROUTING, t, (), [], Routing([Address(2, "192.0.2.2", 24)],
                                                      [Route("0.0.0.0", 0, "192.0.2.1", 2)]))
+        drops = {"NO_SOCKET@__udp4_lib_rcv+0x4bc": 20 * step, "QDISC_DROP@__dev_xmit_skb+0x4ad": 7 * step,
+                 "NOT_SPECIFIED@virtio_transport_recv_pkt+0x434": 3 * step}
+        if step >= 10:  # a UDP receiver that falls behind after a second
+            drops["SOCKET_RCVBUFF@__udp_enqueue_schedule_skb+0x1c2"] = 50 * (step - 9)
+        store.declare(keys.DROPS, from_zero=True, max_age=3.0)  # as the sampler declares it (warm tier)
+        store.record(keys.DROPS, t, tuple(drops), list(drops.values()), DropsInfo("bpf", ""))
         states = {"ESTABLISHED": 40 + step, "TIME_WAIT": 100 + 2 * step, "LISTEN": 2, "CLOSE_WAIT": 1}
         store.declare(keys.TCP_STATES, lambda c: True)
         store.record(keys.TCP_STATES, t, tuple(states), list(states.values()), states)

@@ -19,7 +19,7 @@ from ..views.context import ViewContext
 INFO, WARNING, CRITICAL = "info", "warning", "critical"
 SEVERITY_RANK = {INFO: 0, WARNING: 1, CRITICAL: 2}
 # the funnel's stages, wire to socket (views/overview.py)
-NIC, SOFTNET, QDISC, TCP, MEMORY = "nic", "softnet", "qdisc", "tcp", "memory"
+NIC, SOFTNET, QDISC, TCP, MEMORY, DROPS = "nic", "softnet", "qdisc", "tcp", "memory", "drops"
 
 
 class Msg(str):

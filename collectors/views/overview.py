@@ -10,6 +10,7 @@ from .. import keys
 from ..keys import COUNTER_KEYS, Key
 from .context import Freshness, ViewContext, field_of
 from .counters import CounterRow, counter_weight, tcpext_rows
+from .drops import NOT_SPECIFIED, ROUTINE, reason_rows
 from .memory import BAD, OK, WARN, memory_states
 from .tc import leaf_qdiscs
 
@@ -134,15 +135,30 @@ def _memory_stage(ctx: ViewContext) -> Stage:
     return Stage("memory", "memory", items)
 
 
+DROP_ITEMS = 3
+
+
+def _drops_stage(ctx: ViewContext) -> Stage:
+    """The kernel's own reasons, busiest first: what the counters above cannot say."""
+    rows = [r for r in reason_rows(ctx) if r.rate or r.delta]
+    items = [StageItem(r.reason, r.rate, r.delta,
+                       BAD if r.rate and r.reason not in ROUTINE and r.reason != NOT_SPECIFIED else OK,
+                       f"drop.{r.reason}")
+             for r in rows[:DROP_ITEMS]]
+    return Stage("drops", "reasons", items)
+
+
 def _sources(ctx: ViewContext) -> dict[str, Key[Any]]:
     return {"nic": ctx.link_source(), "softnet": keys.SOFTNET, "qdisc": keys.QDISCS, "tcp": keys.NETSTAT,
-            "memory": keys.SOCKSTAT}
+            "memory": keys.SOCKSTAT, "drops": keys.DROPS}
 
 
 def funnel(ctx: ViewContext, alerts: Iterable[StageAlert] = ()) -> list[Stage]:
-    """Wire to socket: NIC -> softnet -> qdiscs -> TCP -> memory pressure. A stage is at least as
-    bad as the findings on it, and `stale` when its source is not live (never a stale `ok`)."""
-    stages = [_nic_stage(ctx), _softnet_stage(ctx), _qdisc_stage(ctx), _tcp_stage(ctx), _memory_stage(ctx)]
+    """Wire to socket: NIC -> softnet -> qdiscs -> TCP -> memory pressure, then the kernel's drop
+    reasons. A stage is at least as bad as the findings on it, and `stale` when its source is not
+    live (never a stale `ok`)."""
+    stages = [_nic_stage(ctx), _softnet_stage(ctx), _qdisc_stage(ctx), _tcp_stage(ctx), _memory_stage(ctx),
+              _drops_stage(ctx)]
     worst: dict[str, str] = {}
     for a in alerts:
         status = SEVERITY_STATUS.get(a.severity, OK)
@@ -152,10 +168,10 @@ def funnel(ctx: ViewContext, alerts: Iterable[StageAlert] = ()) -> list[Stage]:
     for stage in stages:
         stage.alert = worst.get(stage.key, OK)
         fresh = ctx.freshness(sources[stage.key])
-        if not fresh.live and fresh.state != "not applicable":
-            stage.freshness = fresh
-        elif fresh.state == "not applicable":
+        if fresh.state == "not applicable":
             stage.available, stage.reason = False, fresh.reason
+        elif not fresh.live:
+            stage.freshness = fresh
     return stages
 
 
