@@ -145,7 +145,7 @@ class _Counters:
             issues.add(no, line, f"{len(tokens)} values for {len(keys)} names")
             return
         values = checked_ints(tokens, signed=True)
-        if values is not None and self.seen.isdisjoint(keys):  # a good section of a bad file
+        if values is not None and self.seen.isdisjoint(keys) and len(set(keys)) == len(keys):  # a good section
             self.seen.update(keys)
             self.names += keys
             self.values += values

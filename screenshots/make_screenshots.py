@@ -36,6 +36,7 @@ SHOTS = [  # file, panes, size, environment, language, note opened on top
     ("qdiscs-100x30.svg", ("qdiscs",), (100, 30), {}, "en", None),
     ("memory-100x30.svg", ("memory",), (100, 30), {}, "en", None),
     ("counters-100x30.svg", ("counters",), (100, 30), {}, "en", None),
+    ("drops-100x30.svg", ("drops",), (100, 30), {}, "en", None),
 ]
 
 

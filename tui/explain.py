@@ -19,7 +19,7 @@ from nettop.collectors.sysctl import read_sysctls
 
 from . import exitcodes
 from .notebook import Note, NoteBook
-from .notelive import Fixed, fill, live_lines, placeholder_names
+from .notelive import Fixed, fill, live_knob, live_lines, placeholder_names
 
 HEADINGS = {"en": ("Live values", "See also", "no note for", "did you mean", "notes matching"),
             "ja": ("現在の値", "関連", "該当するノートがありません:", "候補", "一致するノート")}
@@ -47,7 +47,7 @@ def width(text: str) -> int:
 def read_values(note: Note, root: ProcRoot) -> Fixed:
     """What the note names and its placeholders ask for, read once."""
     asked = placeholder_names(note.body)
-    knobs = sorted({n for n in [*note.sysctls, *asked] if n.startswith("net.") and "*" not in n})
+    knobs = sorted({live_knob(n) for n in [*note.sysctls, *asked] if n.startswith("net.") and "*" not in n})
     counters = current_counters(root) if note.counters or any(not n.startswith("net.") for n in asked) else {}
     reading = read_sysctls(root, knobs) if knobs else None
     return Fixed(dict(reading.values) if reading else {}, counters, dict(reading.absent) if reading else {})

@@ -22,6 +22,7 @@ from nettop.collectors.views.context import ViewContext
 
 from .notebook import Note
 
+DROP_PREFIX = "drop."
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.*/-]+)(?:\[(\d+)\])?(?:\|(pages|bytes))?\s*\}\}")
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 UNITS = ((1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB"))
@@ -103,17 +104,31 @@ def placeholder_names(text: str) -> set[str]:
     return {m.group(1) for m in PLACEHOLDER.finditer(text)}
 
 
+CONF_KNOB = re.compile(r"^(net\.ipv[46]\.conf)\.([a-z0-9_]+)$")
+
+
+def live_knob(name: str) -> str:
+    """The knob to show for a name a note lists: `net.ipv4.conf.rp_filter` names the
+    per-interface family, whose host-wide value is `net.ipv4.conf.all.rp_filter`."""
+    found = CONF_KNOB.match(name)
+    return f"{found.group(1)}.all.{found.group(2)}" if found else name
+
+
 def live_lines(note: Note, values: Values, not_here: str = "not on this kernel") -> list[str]:
-    """One Markdown line per counter and knob the note names."""
+    """One Markdown line per counter and knob the note names. Drop reasons (`drop.X`) are
+    counted only while nettop samples: a one-off read has none to show."""
     lines = []
     for name in note.counters:
         if "*" in name:
             continue
         text = values.counter_text(name)
-        lines.append(f"- `{name}` = {text}" if text is not None else f"- `{name}`: {not_here}")
-    for name in note.sysctls:
-        if "*" in name:
+        if text is None and name.startswith(DROP_PREFIX):
             continue
+        lines.append(f"- `{name}` = {text}" if text is not None else f"- `{name}`: {not_here}")
+    for listed in note.sysctls:
+        if "*" in listed:
+            continue
+        name = live_knob(listed)
         value, why = values.sysctl(name), values.absent(name)
         if value is not None:
             lines.append(f"- `{name}` = {value}")
@@ -132,6 +147,7 @@ class StoreValues:
         from nettop.collectors.views.counters import counter_rows
 
         self.rows = {r.name: r for r in counter_rows(ctx)}
+        self.ctx = ctx
         self.reading = ctx.store.detail(keys.SYSCTLS)
         self.root = root
         self.direct: dict[str, SysctlReading] = {}
@@ -165,8 +181,22 @@ class StoreValues:
         return None if row is None else row.value
 
     def counter_text(self, name: str) -> str | None:
+        if name.startswith(DROP_PREFIX):
+            return self.drop_text(name[len(DROP_PREFIX):])
         r = self.rows.get(name)
         if r is None:
             return None
         rate = "-" if r.rate is None else f"{r.rate:,.1f}/s"
         return f"{r.value:,} (since mark {r.delta if r.delta is not None else '-'}, {rate})"
+
+    def drop_text(self, reason: str) -> str | None:
+        """A drop reason as the Drops pane counts it, or None before it is seen."""
+        from nettop.collectors.views.drops import reason_rows
+
+        if not self.ctx.freshness(keys.DROPS).live:
+            return None
+        row = next((r for r in reason_rows(self.ctx) if r.reason == reason), None)
+        if row is None:
+            return "0"
+        rate = "-" if row.rate is None else f"{row.rate:,.1f}/s"
+        return f"{row.value:,} (since mark {row.delta if row.delta is not None else '-'}, {rate})"

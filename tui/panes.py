@@ -42,6 +42,7 @@ PANES: tuple[PaneSpec, ...] = (
     PaneSpec("6", "softnet", "Softnet / NAPI per CPU", "softnet:SoftnetPane", "pane-softnet"),
     PaneSpec("7", "sockets", "Sockets", "sockets:SocketsPane", "pane-sockets"),
     PaneSpec("8", "sysctls", "Sysctls", "sysctls:SysctlsPane", "pane-sysctls"),
+    PaneSpec("9", "drops", "Drop reasons", "drops:DropsPane", "pane-drops"),
 )
 DEFAULT_PANES = ("overview", "qdiscs", "sockets")
 BY_NAME = {p.name: p for p in PANES}

@@ -158,4 +158,37 @@ JA: dict[str, str] = {
         "パケットは破棄されます",
     "net.ipv4.conf.{dev}.rp_filter 1 (strict; the larger of all and {dev} applies)":
         "net.ipv4.conf.{dev}.rp_filter 1（strict。all と {dev} の大きいほうが効きます）",
+    # drop reasons (widgets/drops.py, collectors/findings/drops.py, collectors/drops/source.py)
+    "Drop reasons": "破棄の理由", "reason": "理由", "location": "場所", "share": "割合", "by reason": "理由ごと",
+    "drops: one row per reason / per reason and location": "破棄：理由ごとに 1 行 / 理由と場所ごとに 1 行",
+    "no drop since nettop started": "nettop の起動以来、破棄はありません",
+    "every drop counted (BPF)": "すべての破棄を数えています（BPF）",
+    "sampled: totals exact, split by reason estimated": "サンプリング：合計は正確、理由ごとの内訳は推定",
+    "counts are host-wide: the kernel does not say which namespace a drop belongs to":
+        "ホスト全体の件数です：カーネルは破棄がどの名前空間のものかを示しません",
+    "{reason} {rate}/s at {function}": "{function} で {reason} を {rate}/秒 破棄",
+    "{reason} {rate}/s": "{reason} を {rate}/秒 破棄",
+    "a socket's receive buffer: SO_RCVBUF, else net.core.rmem_default {rmem_default}; "
+    "SO_RCVBUF is capped at net.core.rmem_max {rmem_max}":
+        "ソケットの受信バッファ：SO_RCVBUF、なければ net.core.rmem_default {rmem_default}。SO_RCVBUF の上限は "
+        "net.core.rmem_max {rmem_max}",
+    "protocol memory for all sockets: udp_mem[0] ({udp_mem}) for UDP, tcp_mem ({tcp_mem}) for TCP, in pages":
+        "全ソケットのプロトコルメモリ：UDP は udp_mem[0]（{udp_mem}）、TCP は tcp_mem（{tcp_mem}）、単位はページ",
+    "a socket's backlog while its owner holds the lock: receive buffer plus send buffer":
+        "所有者がロックを握っている間のソケットのバックログ：受信バッファと送信バッファの合計",
+    "the receiver's window is zero: the application is not reading":
+        "受信側のウィンドウが 0：アプリケーションが読み出していません",
+    "the receive buffer, net.ipv4.tcp_rmem {tcp_rmem}": "受信バッファ、net.ipv4.tcp_rmem {tcp_rmem}",
+    "a netfilter rule or conntrack (nf_conntrack_count {nf_conntrack_count} of nf_conntrack_max {nf_conntrack_max})":
+        "netfilter のルールまたは conntrack（nf_conntrack_max {nf_conntrack_max} のうち nf_conntrack_count "
+        "{nf_conntrack_count}）",
+    "reverse-path filtering: net.ipv4.conf.all.rp_filter {rp_filter} (the higher of all and the interface's value "
+    "applies)":
+        "逆経路フィルタ：net.ipv4.conf.all.rp_filter {rp_filter}（all とインタフェースの値の大きいほうが効きます）",
+    "packets queued per unresolved neighbour: net.ipv4.neigh.<dev>.unres_qlen_bytes":
+        "未解決の近隣ごとにためるパケット：net.ipv4.neigh.<dev>.unres_qlen_bytes",
+    "a neighbour that does not answer ARP/ND": "ARP/ND に応答しない近隣",
+    "the device's transmit ring (ethtool -g)": "デバイスの送信リング（ethtool -g）",
+    "a device that is down or has no carrier": "停止しているかキャリアのないデバイス",
+    "memory for a packet buffer": "パケットバッファ用のメモリ",
 }

@@ -66,13 +66,15 @@ S, S6, N = keys.SNMP, keys.SNMP6, keys.NETSTAT
 MATCHING: dict[str, tuple[str, RateOf]] = {
     "NO_SOCKET": ("Udp(6).NoPorts", _counters((S, "Udp.NoPorts"), (S6, "Udp6.NoPorts"))),
     "SOCKET_RCVBUFF": ("Udp(6).RcvbufErrors", _counters((S, "Udp.RcvbufErrors"), (S6, "Udp6.RcvbufErrors"))),
-    "PROTO_MEM": ("Udp(6).MemErrors", _counters((S, "Udp.MemErrors"), (S6, "Udp6.MemErrors"))),
+    # UDP's MemErrors miss these on 6.18 (the per-NUMA receive path leaves a TODO); TCP counts
+    # them in TCPRcvQDrop. TCPAbortOnMemory kills connections: not a packet drop.
+    "PROTO_MEM": ("Udp(6).MemErrors+TCPRcvQDrop", _counters((S, "Udp.MemErrors"), (S6, "Udp6.MemErrors"),
+                                                            (N, "TcpExt.TCPRcvQDrop"))),
     "UDP_CSUM": ("Udp(6).InCsumErrors", _counters((S, "Udp.InCsumErrors"), (S6, "Udp6.InCsumErrors"))),
     "TCP_CSUM": ("Tcp.InCsumErrors", _counters((S, "Tcp.InCsumErrors"),)),
     "TCP_LISTEN_OVERFLOW": ("TcpExt.ListenOverflows", _counters((N, "TcpExt.ListenOverflows"),)),
     "SOCKET_BACKLOG": ("TcpExt.TCPBacklogDrop", _counters((N, "TcpExt.TCPBacklogDrop"),)),
     "TCP_ZEROWINDOW": ("TcpExt.TCPZeroWindowDrop", _counters((N, "TcpExt.TCPZeroWindowDrop"),)),
-    "TCP_OFO_QUEUE_PRUNE": ("TcpExt.OfoPruned", _counters((N, "TcpExt.OfoPruned"),)),
     "TCP_RFC7323_PAWS": ("TcpExt.PAWSEstab", _counters((N, "TcpExt.PAWSEstab"),)),
     "TCP_MINTTL": ("TcpExt.TCPMinTTLDrop", _counters((N, "TcpExt.TCPMinTTLDrop"),)),
     "TCP_MD5NOTFOUND": ("TcpExt.TCPMD5NotFound", _counters((N, "TcpExt.TCPMD5NotFound"),)),

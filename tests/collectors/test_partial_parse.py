@@ -333,3 +333,16 @@ def test_mem_triple_takes_kernel_integers_only() -> None:
     for bad in ("1 2 1_0", "1 2 " + "9" * 400, "1 2 3.0"):
         with pytest.raises(ValueError):
             parse_mem_triple(bad)
+
+
+def test_a_name_twice_in_one_header_keeps_the_first_and_names_stay_unique() -> None:
+    """Found by the fuzz test: a section whose own header repeats a name was taken whole."""
+    from nettop.collectors.errors import PartialParse
+    from nettop.collectors.netstat import parse_netstat_flat
+
+    with pytest.raises(PartialParse) as caught:
+        parse_netstat_flat(b"IpExt: A B C B D\nIpExt: 1 2 3 4 5\nTcpExt: X Y\nTcpExt: 1 2\n")
+    names, values = caught.value.result
+    assert len(set(names)) == len(names) == len(values)
+    assert dict(zip(names, values, strict=True)) == {"IpExt.A": 1, "IpExt.B": 2, "IpExt.C": 3, "IpExt.D": 5,
+                                                     "TcpExt.X": 1, "TcpExt.Y": 2}

@@ -63,12 +63,29 @@ async def test_number_keys_toggle_panes_and_the_layout_reflows(tmp_path: Path) -
 async def test_overview_shows_where_it_drops(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 40)):
-        assert table_keys(app, "overview-funnel") == ["nic", "softnet", "qdisc", "tcp", "memory"]
+        assert table_keys(app, "overview-funnel") == ["nic", "softnet", "qdisc", "tcp", "memory", "drops"]
         assert cell(app, "overview-funnel", "tcp", 1) == "DROP"
+        assert cell(app, "overview-funnel", "drops", 1) == "DROP"  # SOCKET_RCVBUFF, not only routine ones
+        assert cell(app, "overview-funnel", "drops", 2).startswith("SOCKET_RCVBUFF 500/s")
         assert "ListenOverflows 30/s" in cell(app, "overview-funnel", "tcp", 2)
         assert cell(app, "overview-funnel", "nic", 1) == "ok"
         assert cell(app, "overview-funnel", "qdisc", 1) == "DROP"
         assert "TcpExt.ListenOverflows" in table_keys(app, "overview-movers")
+
+
+async def test_drops_pane_names_reason_location_and_counter(tmp_path: Path) -> None:
+    app = make_app(tmp_path, panes=(9,))
+    async with app.run_test(size=(130, 30)) as pilot:
+        rows = table_keys(app, "drops-table")
+        assert rows[0] == "SOCKET_RCVBUFF@__udp_enqueue_schedule_skb+0x1c2"  # the busiest first
+        assert cell(app, "drops-table", "NO_SOCKET@__udp4_lib_rcv+0x4bc", 6) == "Udp(6).NoPorts 0/s"
+        assert cell(app, "drops-table", "QDISC_DROP@__dev_xmit_skb+0x4ad", 6).startswith("qdisc drops (leaves) 70")
+        await pilot.press("g")  # one row per reason
+        assert set(table_keys(app, "drops-table")) == {"SOCKET_RCVBUFF@", "NO_SOCKET@", "QDISC_DROP@",
+                                                       "NOT_SPECIFIED@"}
+        assert app.monitor.focused_pane() is not None
+        app.query_one("#drops-table").focus()
+        assert app.monitor.focused_pane().note_for_cursor() == "counter-drop.SOCKET_RCVBUFF"  # type: ignore[union-attr]
 
 
 async def test_filter_changed_only_and_sort(tmp_path: Path) -> None:

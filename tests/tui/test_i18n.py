@@ -96,3 +96,14 @@ def test_japanese_text_wraps_between_characters_and_keeps_kinsoku() -> None:
     english = "the accept queue of a listener overflows when the application accepts too slowly"
     assert [line.plain.rstrip() for line in Content(english).wrap(30)] == [
         "the accept queue of a listener", "overflows when the application", "accepts too slowly"]
+
+
+def test_texts_built_from_tables_have_their_japanese_too() -> None:
+    """Bounds of drop reasons, how drops are counted: not literal tr()/Msg() arguments."""
+    from nettop.collectors.drops.source import HOST_WIDE
+    from nettop.collectors.findings.drops import BOUNDS
+    from nettop.widgets.drops import METHOD
+    from nettop.widgets.locale_ja import JA
+
+    texts = [template for _, template in BOUNDS.values()] + list(METHOD.values()) + [HOST_WIDE]
+    assert [t for t in texts if t not in JA] == []

@@ -94,6 +94,29 @@ def test_every_counter_of_this_kernel_has_a_note_in_both_languages() -> None:
         assert not missing, f"{lang}: no note for {missing[:10]} ({len(missing)} in all)"
 
 
+def drop_reasons() -> list[str]:
+    """The drop reasons of the running kernel, else of the 6.18 format kept as a fixture."""
+    from nettop.collectors.drops.tracepoint import DEFAULT_TRACEFS, DropsUnavailable, parse_format, read_format
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "collectors"))
+    import kfree_skb_formats
+
+    try:
+        reasons = read_format(DEFAULT_TRACEFS).reasons
+    except (DropsUnavailable, OSError):
+        reasons = parse_format(kfree_skb_formats.FORMAT_6_18).reasons
+    return sorted(set(reasons.values()) - {"MAX"})
+
+
+def test_every_drop_reason_of_this_kernel_has_a_note_in_both_languages() -> None:
+    names = drop_reasons()
+    assert len(names) > 100
+    for lang in LANGS:
+        book = NoteBook(lang)
+        missing = [n for n in names if not covered(book, f"counter-drop.{n}", lang)]
+        assert not missing, f"{lang}: no note for {missing[:10]} ({len(missing)} in all)"
+
+
 def test_every_pane_of_the_registry_has_its_note_in_both_languages() -> None:
     for lang in LANGS:
         book = NoteBook(lang)

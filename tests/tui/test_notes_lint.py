@@ -17,7 +17,7 @@ CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 LIST_OR_BLOCK = re.compile(r"^\s*([-*+]|\d+\.|\||#|>|```)")
 SECTIONS = {"en": ("## Confirm", "## Act", "## Risk"), "ja": ("## 確認", "## 対処", "## リスク")}
 SYSCTL_SECTIONS = {"en": ("## Facts", "## Interactions"), "ja": ("## 基本情報", "## 関係するもの")}
-NEEDS_ACTION = ("counter-", "counters-", "figures-", "topic-", "sysctl-")
+NEEDS_ACTION = ("drops-", "counter-", "counters-", "figures-", "topic-", "sysctl-")
 
 
 def glossary() -> list[tuple[str, str]]:

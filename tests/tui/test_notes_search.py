@@ -35,6 +35,9 @@ QUERIES = [
     ("ソフト割り込み", "topic-napi-softnet"), ("孤立ソケット", "sysctl-net.ipv4.tcp_max_orphans"),
     ("接続追跡", "topic-conntrack"), ("送信キュー", "pane-qdiscs"), ("逆経路フィルタ", "topic-rp-filter"),
     ("受信バッファ不足", "counter-TcpExt.PruneCalled"), ("順序外キュー", "counters-tcpext-receive"),
+    ("drop reason", "topic-drop-reasons"), ("kfree_skb", "topic-drop-reasons"), ("NO_SOCKET", "drops-socket"),
+    ("SOCKET_RCVBUFF", "drops-socket"), ("QDISC_DROP", "drops-queue"), ("破棄の理由", "topic-drop-reasons"),
+    ("neighbour table full", "drops-neigh"),
 ]
 
 
