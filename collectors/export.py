@@ -76,6 +76,7 @@ class NettopCollector:
         yield from self._listeners(ctx, GaugeMetricFamily)
         yield from self._memory(ctx, GaugeMetricFamily)
         yield from self._drops(ctx, CounterMetricFamily)
+        yield from self._connections(ctx, GaugeMetricFamily)
         findings = GaugeMetricFamily("nettop_finding", "1 for each finding of nettop doctor over the scrape interval",
                                      labels=["id", "severity", "subject"])
         for f in evaluate(ctx):
@@ -141,6 +142,28 @@ class NettopCollector:
         for column, value in latest.items():
             family.add_metric(list(split_column(column)), value)
         yield family
+
+    def _connections(self, ctx: ViewContext, gauge: Any) -> Iterator[Any]:
+        """Aggregates of the connections dump only: no per-peer labels, so nothing grows."""
+        latest = self._current(ctx, keys.CONNECTIONS)
+        if not latest:
+            return
+        yield gauge("nettop_tcp_connections", "TCP connections not in LISTEN (sock_diag)",
+                    value=latest.get("tcp/connections", 0))
+        rates = gauge("nettop_tcp_bytes_per_second", "bytes per second over all TCP connections",
+                      labels=["direction"])
+        rates.add_metric(["send"], latest.get("tcp/send_bps", 0))
+        rates.add_metric(["receive"], latest.get("tcp/recv_bps", 0))
+        yield rates
+        yield gauge("nettop_tcp_retransmits_per_second", "TCP retransmitted segments per second, all connections",
+                    value=latest.get("tcp/retrans_per_s", 0))
+        limited = gauge("nettop_tcp_connections_limited", "connections limited half their busy time or more",
+                        labels=["by"])
+        limited.add_metric(["receive_window"], latest.get("tcp/rwnd_limited", 0))
+        limited.add_metric(["send_buffer"], latest.get("tcp/sndbuf_limited", 0))
+        yield limited
+        yield gauge("nettop_udp_socket_drops_per_second", "datagrams dropped per second by UDP sockets "
+                    "(SK_MEMINFO_DROPS)", value=latest.get("udp/drops_per_s", 0))
 
     def _netdev(self, ctx: ViewContext, counter: Any) -> Iterator[Any]:
         latest = self._current(ctx, keys.LINK_STATS)

@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
+from .conn.model import ConnDetail
 from .drops.info import DropsInfo
 from .nlinfo import Link, Routing
 from .nlstats import DiagSocket, TcStats
@@ -93,5 +94,7 @@ BQL: Key[QueueCounts] = register(Key("bql", QueueCounts))
 
 # the kernel's drop reasons (skb:kfree_skb), by "REASON@function+0xoffset"
 DROPS: Key[DropsInfo] = register(Key("drops", DropsInfo))
+# every TCP connection and UDP socket (sock_diag): gauges, the busiest ones and their groups
+CONNECTIONS: Key[ConnDetail] = register(Key("connections", ConnDetail))
 
 COUNTER_KEYS: tuple[Key[None], ...] = (NETSTAT, SNMP, SNMP6)

@@ -19,6 +19,15 @@ class SocketOwners:
         self.min_interval = min_interval
         self._cache: dict[int, tuple[int, str]] = {}
         self._last_scan = float("-inf")
+        self.version = 0  # changes whenever what is known changes
+
+    def known(self, inodes: list[int]) -> dict[int, tuple[int, str]]:
+        """Every owner known after resolving what is missing among `inodes` (rate-limited like
+        lookup): the cache itself, not a copy, for a caller with thousands of sockets."""
+        missing = [i for i in inodes if i and i not in self._cache]
+        if missing and time.monotonic() - self._last_scan >= self.min_interval:
+            self._scan(set(missing))
+        return self._cache
 
     def lookup(self, inodes: list[int]) -> dict[int, tuple[int, str]]:
         missing = [i for i in inodes if i and i not in self._cache]
@@ -26,8 +35,17 @@ class SocketOwners:
             self._scan(set(missing))
         return {i: self._cache[i] for i in inodes if i in self._cache}
 
+    def retain(self, inodes: list[int]) -> None:
+        """Forget sockets that are gone: on a host that opens and closes connections all day
+        the cache would otherwise grow without end."""
+        if len(self._cache) > 2 * len(inodes) + 1024:
+            keep = set(inodes)
+            self._cache = {i: v for i, v in self._cache.items() if i in keep}
+            self.version += 1
+
     def _scan(self, wanted: set[int]) -> None:
         self._last_scan = time.monotonic()
+        self.version += 1
         for pid in psutil.pids():
             fd_dir = self.proc / str(pid) / "fd"
             try:

@@ -58,12 +58,14 @@ class SampleSink(Protocol):
 
 def default_sources(root: ProcRoot, netns: netns_mod.NetnsTarget | None = None) -> list[Source]:
     """The procfs sources, the sysctls, and netlink/sysfs when they describe the same kernel."""
+    from .conn.source import ConnectionsSource
     from .drops.source import DropsSource
     from .nlsources import netlink_sources
 
     sources: list[Source] = [*proc_sources(root), SysctlSource(root)]
     net = netlink_sources(root.sys, netns)
     drops: Source = DropsSource(netns.spec if netns is not None else None)
+    net.append(ConnectionsSource())
     if not root.live:
         reason = f"netlink describes the running kernel, not the files under {root.proc}"
         net = [NotApplicableSource(src, reason) for src in net]
@@ -167,6 +169,8 @@ class Sampler:
             if self._due.get(name, 0.0) <= now:
                 self.sample_source(src)
                 step = self.cadence.cold if self.store.is_unavailable(src.key) else self.cadence.of(src.tier)
+                if src.max_share:  # a costly source (10k connections) is read less often, never the UI's share
+                    step = max(step, src.last_cost / src.max_share)
                 self._due[name] = max(self._due.get(name, now) + step, now)
         if self._netns_inode is not None and self._due.get("netns", 0.0) <= now:
             self._check_netns()

@@ -223,6 +223,22 @@ def _drops(store: Store, since: float | None) -> dict[str, Any]:
             "reasons": sorted(reasons.values(), key=lambda r: (r["delta"], r["value"]), reverse=True)}
 
 
+SNAPSHOT_CONNS = 20  # the busiest connections a snapshot keeps (the source keeps 64)
+
+
+def _connections(store: Store) -> dict[str, Any] | None:
+    """The newest connections dump: totals, groups, the busiest connections, dropping UDP sockets."""
+    import msgspec
+
+    detail = store.detail(keys.CONNECTIONS)
+    if detail is None:
+        return None
+    out: dict[str, Any] = msgspec.to_builtins(detail)
+    out["conns"] = out["conns"][:SNAPSHOT_CONNS]
+    out["totals"] = store.latest(keys.CONNECTIONS)[1]
+    return out
+
+
 def _mem(sysctls: SysctlReading | None, knob: str) -> dict[str, int] | None:
     if sysctls is None or knob not in sysctls.values:
         return None
@@ -285,6 +301,7 @@ def build_snapshot(store: Store, root: ProcRoot, *, since: float | None,  # noqa
         "tcp_states": _tcp_states(store),
         "bql": _bql(store),
         "drops": _drops(store, since),
+        "connections": _connections(store),
         "netns": _netns(netns, netns_gone),
         "sysctls": dict(sysctls.values) if sysctls else {},
         "sysctls_absent": dict(sysctls.absent) if sysctls else {},

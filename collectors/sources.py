@@ -69,6 +69,12 @@ class Source(Protocol):
     @property
     def from_zero(self) -> bool: ...
 
+    @property
+    def max_share(self) -> float | None: ...
+
+    @property
+    def last_cost(self) -> float: ...
+
     def is_gauge(self, column: str) -> bool: ...
 
     def read(self) -> Reading: ...
@@ -94,6 +100,8 @@ class BaseSource:
     tier: Tier = Tier.HOT
     bits: int | None = None
     from_zero: bool = False  # its counters start at 0 when it opens: a new column was 0 before
+    max_share: float | None = None  # of one core: its reads are spaced so they cost no more
+    last_cost: float = 0.0  # thread CPU seconds of its last read
 
     def is_gauge(self, column: str) -> bool:
         return False

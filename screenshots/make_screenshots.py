@@ -37,6 +37,7 @@ SHOTS = [  # file, panes, size, environment, language, note opened on top
     ("memory-100x30.svg", ("memory",), (100, 30), {}, "en", None),
     ("counters-100x30.svg", ("counters",), (100, 30), {}, "en", None),
     ("drops-100x30.svg", ("drops",), (100, 30), {}, "en", None),
+    ("connections-100x30.svg", ("connections",), (100, 30), {}, "en", None),
 ]
 
 

@@ -177,6 +177,7 @@ def recorded_store() -> tuple[Store, ProcRoot, FrozenClock]:
     import tempfile
 
     from nettop.collectors import keys
+    from nettop.collectors.conn.model import Conn, ConnDetail, ConnGroup, UdpSock
     from nettop.collectors.drops.info import DropsInfo
     from nettop.collectors.nlinfo import Address, Link, Route, Routing
     from nettop.collectors.nlstats import LINK_STATS64_FIELDS, DiagSocket, TcStats
@@ -262,6 +263,28 @@ def recorded_store() -> tuple[Store, ProcRoot, FrozenClock]:
             drops["SOCKET_RCVBUFF@__udp_enqueue_schedule_skb+0x1c2"] = 50 * (step - 9)
         store.declare(keys.DROPS, from_zero=True, max_age=3.0)  # as the sampler declares it (warm tier)
         store.record(keys.DROPS, t, tuple(drops), list(drops.values()), DropsInfo("bpf", ""))
+        if step % 3 == 0:  # the connections source reads once a second, here every 0.3 s
+            conns = [Conn(101, "ESTABLISHED", "192.0.2.2:40100", "198.51.100.7:443", "loadgen[311]", 48_000, 9_000,
+                          2_100, 10, 7, 12, 0, 1, 3, 40 + step, 12.0, 1_250_000.0, 20_000.0, 1_300_000, 2_600_000,
+                          0.0, 0.05),
+                     Conn(102, "ESTABLISHED", "192.0.2.2:8080", "203.0.113.9:51000", "api[412]", 900, 300, 700,
+                          40, 2_147_483_647, 0, 0, 0, 3, 0, 0.0, 9_000_000.0, 40_000.0, 9_500_000, 19_000_000,
+                          0.82, 0.0),
+                     Conn(103, "TIME_WAIT", "192.0.2.2:8080", "203.0.113.10:51002")]
+            groups = [ConnGroup("peer", "198.51.100.7", 1, 1_250_000.0, 20_000.0, 12.0, 48_000, 2_100, 0.0, 0.05,
+                                "loadgen[311]"),
+                      ConnGroup("peer", "203.0.113.9", 1, 9_000_000.0, 40_000.0, 0.0, 900, 700, 0.82, 0.0, "api[412]"),
+                      ConnGroup("port", ":8080", 2, 9_000_000.0, 40_000.0, 0.0, 900, 700, 0.82, 0.0, "api[412]"),
+                      ConnGroup("port", "to :443", 1, 1_250_000.0, 20_000.0, 12.0, 48_000, 2_100, 0.0, 0.05,
+                                "loadgen[311]"),
+                      ConnGroup("process", "api[412]", 2, 9_000_000.0, 40_000.0, 0.0, 900, 700, 0.82, 0.0),
+                      ConnGroup("process", "loadgen[311]", 1, 1_250_000.0, 20_000.0, 12.0, 48_000, 2_100, 0.0, 0.05)]
+            udp = [UdpSock("0.0.0.0:5353", "0.0.0.0:0", "mdns[90]", 4_000 + 30 * step, 100.0, 8_192, 8_192)]
+            cols = ("tcp/connections", "tcp/retrans_per_s", "tcp/send_bps", "tcp/recv_bps", "tcp/rwnd_limited",
+                    "tcp/sndbuf_limited", "udp/sockets", "udp/drops_per_s")
+            store.declare(keys.CONNECTIONS, lambda c: True, max_age=3.0)
+            store.record(keys.CONNECTIONS, t, cols, [3, 12, 10_250_000, 60_000, 1, 0, 4, 100],
+                         ConnDetail(conns, groups, udp, 3, 1.0))
         states = {"ESTABLISHED": 40 + step, "TIME_WAIT": 100 + 2 * step, "LISTEN": 2, "CLOSE_WAIT": 1}
         store.declare(keys.TCP_STATES, lambda c: True)
         store.record(keys.TCP_STATES, t, tuple(states), list(states.values()), states)

@@ -278,6 +278,8 @@ class MonitorScreen(Screen[None]):
 
     def action_note(self) -> None:
         pane = self.focused_pane()
+        if pane is not None and pane.open_cursor():
+            return
         self.open_note(pane.note_for_cursor() if pane else "pane-overview", pane)
 
     def open_note(self, key: str, pane: Pane | None) -> None:

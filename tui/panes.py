@@ -43,6 +43,7 @@ PANES: tuple[PaneSpec, ...] = (
     PaneSpec("7", "sockets", "Sockets", "sockets:SocketsPane", "pane-sockets"),
     PaneSpec("8", "sysctls", "Sysctls", "sysctls:SysctlsPane", "pane-sysctls"),
     PaneSpec("9", "drops", "Drop reasons", "drops:DropsPane", "pane-drops"),
+    PaneSpec("0", "connections", "Connections", "connections:ConnectionsPane", "pane-connections"),
 )
 DEFAULT_PANES = ("overview", "qdiscs", "sockets")
 BY_NAME = {p.name: p for p in PANES}

@@ -191,4 +191,47 @@ JA: dict[str, str] = {
     "the device's transmit ring (ethtool -g)": "デバイスの送信リング（ethtool -g）",
     "a device that is down or has no carrier": "停止しているかキャリアのないデバイス",
     "memory for a packet buffer": "パケットバッファ用のメモリ",
+    # the Connections pane, its detail screen and its findings
+    "Connections": "接続", "group": "まとめ方", "in": "対象", "max": "最大",
+    "who": "相手", "conns/state": "接続数/状態", "owner": "プロセス", "send B/s": "送信 B/秒", "recv B/s": "受信 B/秒",
+    "retrans/s": "再送/秒", "rtt ms": "rtt ms", "min_rtt ms": "min_rtt ms", "limited": "制限",
+    "by peer": "相手ごと", "by port": "ポートごと", "by process": "プロセスごと", "by connection": "接続ごと",
+    "sorted by retrans": "再送順", "sorted by rtt": "rtt 順", "sorted by bytes": "バイト数順",
+    "sorted by limited": "制限の割合順",
+    "connections: by peer / port / process / each connection": "接続：相手 / ポート / プロセス / 接続ごと",
+    "connections: sort by retransmits / rtt / bytes / limited share":
+        "接続：再送 / rtt / バイト数 / 制限の割合で並べ替え",
+    "{n} TCP connections, send {send}B/s, recv {recv}B/s, retrans {retrans}/s":
+        "TCP 接続 {n} 本、送信 {send}B/秒、受信 {recv}B/秒、再送 {retrans}/秒",
+    "UDP {local} ({owner}) drops {rate}/s": "UDP {local}（{owner}）が {rate}/秒 破棄",
+    "this connection is gone or no longer among the busiest": "この接続は閉じたか、最も活発な接続に入らなくなりました",
+    "last {n} samples": "直近 {n} サンプル",
+    "UDP socket {local} of {owner} drops {rate:.0f}/s": "{owner} の UDP ソケット {local} が {rate:.0f}/秒 破棄",
+    "its receive buffer {rcvbuf:,} bytes (SO_RCVBUF, else net.core.rmem_default {rmem_default}; capped at "
+    "net.core.rmem_max {rmem_max}): the application reads too slowly":
+        "受信バッファ {rcvbuf:,} バイト（SO_RCVBUF、なければ net.core.rmem_default {rmem_default}。上限は "
+        "net.core.rmem_max {rmem_max}）：アプリケーションの読み出しが遅すぎます",
+    "{n} connections wait on the receiver's window (e.g. {example})":
+        "{n} 本の接続が受信側のウィンドウ待ち（例：{example}）",
+    "the receiver's buffer: its SO_RCVBUF, else net.ipv4.tcp_rmem max ({tcp_rmem}); SO_RCVBUF is capped at "
+    "net.core.rmem_max {rmem_max}":
+        "受信側のバッファ：SO_RCVBUF、なければ net.ipv4.tcp_rmem の最大（{tcp_rmem}）。SO_RCVBUF の上限は "
+        "net.core.rmem_max {rmem_max}",
+    "{n} connections wait on their own send buffer (e.g. {example})":
+        "{n} 本の接続が自身の送信バッファ待ち（例：{example}）",
+    "the sender's buffer: its SO_SNDBUF, else net.ipv4.tcp_wmem max ({tcp_wmem}); SO_SNDBUF is capped at "
+    "net.core.wmem_max {wmem_max}":
+        "送信側のバッファ：SO_SNDBUF、なければ net.ipv4.tcp_wmem の最大（{tcp_wmem}）。SO_SNDBUF の上限は "
+        "net.core.wmem_max {wmem_max}",
+    "rtt to {peer} {rtt:.0f} ms, {times:.0f}x its min_rtt {floor:.1f} ms":
+        "{peer} への rtt が {rtt:.0f} ms、min_rtt {floor:.1f} ms の {times:.0f} 倍",
+    "a queue on the path to {peer}: a standing queue in a qdisc or a device, here or on the way (bufferbloat), "
+    "or a congested link":
+        "{peer} への経路上の待ち行列：このホストか途中の qdisc やデバイスにたまり続けるキュー（bufferbloat）、"
+        "または混雑したリンク",
+    "{name} has {share:.0f}% of the host's TCP retransmits ({rate:.0f}/s)":
+        "{name} がホストの TCP 再送の {share:.0f}% を占めています（{rate:.0f}/秒）",
+    "loss on the path to {name}, or its receiver dropping": "{name} への経路での損失、または受信側での破棄",
+    "the paths {name} talks over, see its peers on the Connections pane (0)":
+        "{name} が使う経路：接続ペイン（0）で相手を確認してください",
 }

@@ -72,6 +72,11 @@ class Pane(Vertical):
         """The note to open for the row under the cursor; the pane's own by default."""
         return self.info.note
 
+    def open_cursor(self) -> bool:
+        """Enter on a row: a pane may open something of its own (a connection's detail) and
+        say True; by default Enter opens the row's note."""
+        return False
+
     def note_keys(self, ctx: ViewContext) -> list[str]:
         """Every counter and sysctl this pane shows, as note keys (`counter-X`, `sysctl-Y`)."""
         return []

@@ -5,11 +5,11 @@ a quiet host gives no finding at all."""
 from __future__ import annotations
 
 from ..views.context import ViewContext
-from . import drops, queues, routing, tables, tcp
+from . import connections, drops, queues, routing, tables, tcp
 from .base import CRITICAL, INFO, RULES, SEVERITY_RANK, WARNING, Finding, RuleSpec
 
-__all__ = ["CRITICAL", "INFO", "RULES", "SEVERITY_RANK", "WARNING", "Finding", "RuleSpec", "drops", "evaluate",
-           "exit_code", "queues", "routing", "tables", "tcp"]
+__all__ = ["CRITICAL", "INFO", "RULES", "SEVERITY_RANK", "WARNING", "Finding", "RuleSpec", "connections", "drops",
+           "evaluate", "exit_code", "queues", "routing", "tables", "tcp"]
 
 
 def evaluate(ctx: ViewContext) -> list[Finding]:

@@ -8,6 +8,7 @@ code that freed the packet gave no reason, so there is nothing to diagnose but a
 from __future__ import annotations
 
 from .. import keys
+from ..views.connections import dropping_udp
 from ..views.context import ViewContext
 from ..views.drops import NOT_SPECIFIED, ROUTINE, reason_rows, top_location
 from .base import CRITICAL, DROPS, INFO, WARNING, Finding, Msg, rnd, rule
@@ -62,9 +63,10 @@ def _bound(ctx: ViewContext, reason: str) -> tuple[dict[str, str], str]:
 @rule(keys.DROPS)
 def drop_reasons(ctx: ViewContext) -> list[Finding]:
     out = []
+    covered = COVERED | ({"SOCKET_RCVBUFF"} if dropping_udp(ctx) else set())  # named with its owner there
     for row in reason_rows(ctx):
         rate = row.rate or 0.0
-        if rate < MIN_RATE or row.reason in COVERED or row.reason == NOT_SPECIFIED or row.reason.startswith("("):
+        if rate < MIN_RATE or row.reason in covered or row.reason == NOT_SPECIFIED or row.reason.startswith("("):
             continue
         severity = INFO if row.reason in ROUTINE else CRITICAL if rate >= CRITICAL_RATE else WARNING
         where = top_location(ctx, row.reason)

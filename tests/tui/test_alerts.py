@@ -37,7 +37,7 @@ async def test_the_strip_keeps_the_critical_finding_in_sight_whatever_the_layout
     app = recorded_app(tmp_path, ("counters",))  # the Overview is not even shown
     async with app.run_test(size=(80, 24)) as pilot:
         assert strip_text(app).startswith(" CRIT  accept queue of 0.0.0.0:8080 full")
-        assert "+4  more" in strip_text(app)  # three lines at most, the rest counted
+        assert "+8  more" in strip_text(app)  # three lines at most, the rest counted
         for key in "12345678":
             await pilot.press(key)
         await pilot.pause()

@@ -6,6 +6,8 @@ import dataclasses
 import json
 from pathlib import Path
 
+from textual.widgets import DataTable
+
 from conftest import K, recorded_store
 from nettop.collectors.views.context import Mark
 from nettop.tui.app import NettopApp
@@ -86,6 +88,33 @@ async def test_drops_pane_names_reason_location_and_counter(tmp_path: Path) -> N
         assert app.monitor.focused_pane() is not None
         app.query_one("#drops-table").focus()
         assert app.monitor.focused_pane().note_for_cursor() == "counter-drop.SOCKET_RCVBUFF"  # type: ignore[union-attr]
+
+
+async def test_connections_pane_groups_sorts_drills_down_and_opens_a_connection(tmp_path: Path) -> None:
+    from nettop.tui.connscreen import ConnScreen
+
+    app = make_app(tmp_path, panes=(0,))
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert table_keys(app, "conn-table") == ["peer:198.51.100.7", "peer:203.0.113.9"]  # retransmits first
+        table = app.query_one("#conn-table", DataTable)
+        send_at = sum(c.get_render_width(table) for c in list(table.columns.values())[:3]) + 1
+        await pilot.click("#conn-table", offset=(send_at, 0))  # the "send B/s" header sorts by bytes
+        await pilot.pause()
+        assert table_keys(app, "conn-table")[0] == "peer:203.0.113.9"
+        table.focus()
+        await pilot.press("o", "o", "o")  # bytes -> limited -> retrans -> rtt
+        assert table_keys(app, "conn-table")[0] == "peer:198.51.100.7"
+        assert "rwnd 82%" in str(cell(app, "conn-table", "peer:203.0.113.9", 8))
+        await pilot.press("v")  # by service port, still by rtt
+        assert table_keys(app, "conn-table") == ["port:to :443", "port::8080"]
+        await pilot.press("down", "enter")  # :8080's own connections
+        assert table_keys(app, "conn-table") == ["102", "103"]
+        await pilot.press("home", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConnScreen)
+        shown = str(app.screen.query_one("#conn-detail").render())
+        assert "192.0.2.2:8080 -> 203.0.113.9:51000" in shown and "82% of busy time" in shown
+        assert "samples" in shown and "bytes/s    █  9,040,000" in shown  # its history as a sparkline
 
 
 async def test_filter_changed_only_and_sort(tmp_path: Path) -> None:
