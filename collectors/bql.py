@@ -25,6 +25,7 @@ class BqlSource(BaseSource):
 
     key = keys.BQL
     tier = Tier.WARM
+    max_share = 0.003  # one sysfs file per queue: at hundreds of queues a read costs milliseconds
 
     def __init__(self, sysfs: Path, not_applicable: str | None = None) -> None:
         self.base = sysfs / "class" / "net"

@@ -38,8 +38,8 @@ def sample_for(root: ProcRoot, duration: float, interval: float, netns: NetnsTar
     """Run a sampler thread for `duration` seconds; return it (with its store) and the start time."""
     interval = min(interval, duration) if duration > 0 else interval
     store = store_for(duration, interval)
-    cadence = Cadence(hot=interval, warm=min(1.0, max(duration, interval)),
-                      cold=max(duration, interval))
+    cadence = Cadence(hot=max(interval, min(0.1, duration)), warm=min(1.0, max(duration, interval)),
+                      cold=max(duration, interval), burst=interval)
     sampler = Sampler(root, store, cadence, clock=clock, netns=netns)
     start = clock()
     sampler.start(until=start + duration)
@@ -50,7 +50,7 @@ def sample_for(root: ProcRoot, duration: float, interval: float, netns: NetnsTar
 def snapshot_of(sampler: Sampler, start: float, netns: NetnsTarget | None = None) -> dict[str, Any]:
     """The snapshot document of a finished run (with what went wrong: `netns.gone`, `sources`)."""
     return build_snapshot(sampler.store, sampler.root, since=start, duration_s=observed_span(sampler.store, start),
-                          netns=netns, netns_gone=sampler.gone)
+                          netns=netns, netns_gone=sampler.gone, sampling=sampler.sampling())
 
 
 def take_snapshot(root: ProcRoot, duration: float = 1.0, interval: float = 0.1,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -95,6 +96,10 @@ class Sampler:
             self.store.declare(src.key, src.is_gauge, src.bits, from_zero=src.from_zero,
                                max_age=stale_after(self.cadence, src.tier))
         self._due: dict[str, float] = {}
+        self._burst_probe = next((src.key.name for src in self.sources if src.tier is Tier.BURST), None)
+        self._tier_cpu: dict[Tier, float] = {}  # CPU of each tier's reads since the budget last looked
+        self.costs: dict[str, float] = {}  # CPU seconds per read of each source (smoothed)
+        self.slowed: dict[str, tuple[float, float]] = {}  # costly sources read slower: (interval, cost)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._netns_inode: int | None = None
@@ -161,21 +166,64 @@ class Sampler:
         if came_back and self.on_event:
             self.on_event(src.key.name, "available again")
 
+    def sampling(self) -> dict[str, Any]:
+        """What the sampler does now: each tier's interval, what each source costs, and the costly
+        sources reading slower than their tier (for the status line and the snapshot)."""
+        return {"burst_interval_s": round(self.cadence.of(Tier.BURST), 4),
+                "counter_interval_s": round(self.cadence.of(Tier.HOT), 4),
+                "cost_us": {name: round(c * 1e6) for name, c in sorted(self.costs.items())},
+                "slowed": {name: {"interval_s": round(i, 2), "cost_ms": round(c * 1e3, 2)}
+                           for name, (i, c) in sorted(self.slowed.items())}}
+
     def tick(self) -> float:
         """Read whatever is due; return the time of the next due read."""
         now = self.clock()
         for src in self.all_sources:
             name = src.key.name
             if self._due.get(name, 0.0) <= now:
-                self.sample_source(src)
-                step = self.cadence.cold if self.store.is_unavailable(src.key) else self.cadence.of(src.tier)
-                if src.max_share:  # a costly source (10k connections) is read less often, never the UI's share
-                    step = max(step, src.last_cost / src.max_share)
-                self._due[name] = max(self._due.get(name, now) + step, now)
+                step = self._read(src)
+                self._due[name] = self._on_grid(max(self._due.get(name, now) + step, now), src.tier)
         if self._netns_inode is not None and self._due.get("netns", 0.0) <= now:
             self._check_netns()
             self._due["netns"] = now + self.cadence.of(Tier.WARM)
         return min(self._due.values())
+
+    def _on_grid(self, due: float, tier: Tier) -> float:
+        """Slower tiers wake with the burst tick due next after them, not on their own: every wake-up
+        costs CPU (about 0.1 ms of this thread's on a VM, whatever is read)."""
+        if tier is Tier.BURST:
+            return due
+        burst = self._due.get(self._burst_probe) if self._burst_probe else None
+        if burst is None:
+            return due
+        step = self.cadence.of(Tier.BURST)
+        return due if due <= burst else burst + step * math.ceil((due - burst) / step - 1e-9)
+
+    def _read(self, src: Source) -> float:
+        """Read one source (or stand it by), account what it cost; its next step."""
+        standby = src.standby_for
+        if standby is not None and self.store.status(standby).ok:
+            self._down(src.key, f"not read while {standby.name} carries the same counters", applicable=False)
+            return self.cadence.of(Tier.WARM)  # checked again soon: it takes over if the other fails
+        cpu0 = time.thread_time()
+        self.sample_source(src)
+        spent = time.thread_time() - cpu0
+        name = src.key.name
+        self._tier_cpu[src.tier] = self._tier_cpu.get(src.tier, 0.0) + spent
+        before = self.costs.get(name)
+        self.costs[name] = spent if before is None else 0.7 * before + 0.3 * spent
+        if self.store.is_unavailable(src.key):
+            return self.cadence.cold
+        step = self.cadence.of(src.tier)
+        if src.max_share:  # a costly source (10k connections) spaces its reads, never the others'
+            spaced = self.costs[name] / src.max_share
+            if spaced > step:
+                self.slowed[name] = (spaced, self.costs[name])
+                self.store.set_max_age(src.key, MISSED_READS * max(1.0, spaced))
+                return spaced
+            if self.slowed.pop(name, None) is not None:
+                self.store.set_max_age(src.key, stale_after(self.cadence, src.tier))
+        return step
 
     # --- namespaces ----------------------------------------------------------------
 
@@ -210,7 +258,9 @@ class Sampler:
                 break
             if self.budget is not None:
                 cpu1, wall1 = time.thread_time(), time.monotonic()
-                self.cadence.hot = self.budget.observe(cpu1 - cpu0, wall1 - wall0)
+                self.cadence.burst, self.cadence.hot = self.budget.observe(cpu1 - cpu0, wall1 - wall0,
+                                                                           self._tier_cpu)
+                self._tier_cpu = {}
                 cpu0, wall0 = cpu1, wall1
             wake = next_due if until is None else min(next_due, until)
             self._stop.wait(max(0.0, wake - now))

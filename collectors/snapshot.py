@@ -89,10 +89,12 @@ def group(flat: dict[str, int]) -> dict[str, dict[str, int]]:
 
 
 def _interfaces(store: Store, since: float | None) -> dict[str, Any]:
-    """/proc/net/dev counters, and from netlink the kind, hierarchy and 64-bit stats."""
-    window = store.window(keys.DEV, since)
+    """Each link's counters (netlink's 64-bit stats, /proc/net/dev where netlink is not read: the
+    two are never both read), and from netlink the kind, hierarchy and 64-bit stats."""
+    source = keys.LINK_STATS if store.status(keys.LINK_STATS).ok else keys.DEV
+    window = store.window(source, since)
     out: dict[str, Any] = {name: {**fields, **_rates_by_entity(window, name, fields)}
-                           for name, fields in group(store.latest(keys.DEV)[1]).items()}
+                           for name, fields in group(store.latest(source)[1]).items()}
     links = store.detail(keys.LINKS)
     if links:
         relations = link_relations(links)
@@ -223,6 +225,14 @@ def _drops(store: Store, since: float | None) -> dict[str, Any]:
             "reasons": sorted(reasons.values(), key=lambda r: (r["delta"], r["value"]), reverse=True)}
 
 
+def _sampling(store: Store, sampler: dict[str, Any] | None) -> dict[str, Any]:
+    """Each tier's effective rate over the last two seconds, and what the sampler said of itself."""
+    from .views.series import tier_rates
+
+    gauges, counters = tier_rates(store, newest_sample(store))
+    return {"gauges_hz": _num(gauges), "counters_hz": _num(counters), **(sampler or {})}
+
+
 SNAPSHOT_CONNS = 20  # the busiest connections a snapshot keeps (the source keeps 64)
 
 
@@ -275,7 +285,7 @@ def _netns(netns: NetnsTarget | None, gone: str | None) -> dict[str, Any] | None
 def build_snapshot(store: Store, root: ProcRoot, *, since: float | None,  # noqa: PLR0913
                    duration_s: float, taken_at: dt.datetime | None = None,
                    netns: NetnsTarget | None = None, netns_gone: str | None = None,
-                   owners: SocketOwners | None = None) -> dict[str, Any]:
+                   owners: SocketOwners | None = None, sampling: dict[str, Any] | None = None) -> dict[str, Any]:
     """The snapshot document for the samples taken since `since` (clock time)."""
     taken_at = taken_at or dt.datetime.now(dt.UTC)
     sysctls = store.detail(keys.SYSCTLS)
@@ -302,6 +312,7 @@ def build_snapshot(store: Store, root: ProcRoot, *, since: float | None,  # noqa
         "bql": _bql(store),
         "drops": _drops(store, since),
         "connections": _connections(store),
+        "sampling": _sampling(store, sampling),
         "netns": _netns(netns, netns_gone),
         "sysctls": dict(sysctls.values) if sysctls else {},
         "sysctls_absent": dict(sysctls.absent) if sysctls else {},

@@ -35,23 +35,34 @@ NO_COLUMNS: Flat = ((), [])
 class Tier(enum.Enum):
     """How often a source is read: its cost against how fast it changes."""
 
-    HOT = "hot"  # every tick
+    BURST = "burst"  # gauges that fill and drain between reads (queues, backlogs): as often as asked
+    HOT = "hot"  # counters: a slower read loses nothing but peak-rate resolution
     WARM = "warm"  # about once a second
     COLD = "cold"  # about every ten seconds
 
 
 @dataclass
 class Cadence:
-    """Seconds between reads of each tier."""
+    """Seconds between reads of each tier; each is at least the one before it."""
 
     hot: float = 0.1
     warm: float = 1.0
     cold: float = 10.0
+    burst: float | None = None  # None: as `hot` (a sampler built with one interval)
 
     def of(self, tier: Tier) -> float:
+        burst = self.hot if self.burst is None else self.burst
+        if tier is Tier.BURST:
+            return burst
         if tier is Tier.HOT:
-            return self.hot
-        return max(self.warm if tier is Tier.WARM else self.cold, self.hot)
+            return max(self.hot, burst)
+        return max(self.warm if tier is Tier.WARM else self.cold, self.hot, burst)
+
+    @classmethod
+    def for_interval(cls, interval: float) -> Cadence:
+        """What `--interval` asks: the bursting gauges at that interval, counters at 10 Hz or
+        slower if the interval is, the rest at 1 Hz and every 10 s."""
+        return cls(hot=max(0.1, interval), burst=interval)
 
 
 class Source(Protocol):
@@ -74,6 +85,9 @@ class Source(Protocol):
 
     @property
     def last_cost(self) -> float: ...
+
+    @property
+    def standby_for(self) -> Key[Any] | None: ...
 
     def is_gauge(self, column: str) -> bool: ...
 
@@ -102,6 +116,7 @@ class BaseSource:
     from_zero: bool = False  # its counters start at 0 when it opens: a new column was 0 before
     max_share: float | None = None  # of one core: its reads are spaced so they cost no more
     last_cost: float = 0.0  # thread CPU seconds of its last read
+    standby_for: Key[Any] | None = None  # not read while this other source carries the same figures
 
     def is_gauge(self, column: str) -> bool:
         return False
@@ -142,14 +157,15 @@ class ProcSourceSpec:
     bits: int | None = None  # counter width when the kernel's counters wrap
     absent_means: str | None = None  # why the file may be missing without anything being wrong
     detail: Callable[[bytes, str], Any] | None = None  # what to keep beside the columns
+    standby_for: Key[Any] | None = None  # not read while this source carries the same figures
 
 
 PROC_SOURCES: tuple[ProcSourceSpec, ...] = (
     ProcSourceSpec(keys.NETSTAT, "netstat", Tier.HOT, parse_netstat_flat, NETSTAT_GAUGES.__contains__),
     ProcSourceSpec(keys.SNMP, "snmp", Tier.HOT, parse_netstat_flat, SNMP_GAUGES.__contains__),
     ProcSourceSpec(keys.SOCKSTAT, "sockstat", Tier.HOT, parse_sockstat_flat, all_columns),
-    ProcSourceSpec(keys.SOFTNET, "softnet_stat", Tier.HOT, parse_softnet_flat, _softnet_gauge, SOFTNET_BITS),
-    ProcSourceSpec(keys.DEV, "dev", Tier.HOT, parse_netdev_flat),
+    ProcSourceSpec(keys.SOFTNET, "softnet_stat", Tier.BURST, parse_softnet_flat, _softnet_gauge, SOFTNET_BITS),
+    ProcSourceSpec(keys.DEV, "dev", Tier.HOT, parse_netdev_flat, standby_for=keys.LINK_STATS),
     ProcSourceSpec(keys.SNMP6, "snmp6", Tier.WARM, parse_snmp6_flat, absent_means=IPV6_OFF),
     ProcSourceSpec(keys.SOCKSTAT6, "sockstat6", Tier.WARM, parse_sockstat_flat, all_columns, absent_means=IPV6_OFF),
     ProcSourceSpec(keys.PROTOCOLS, "protocols", Tier.COLD, parse_protocols_flat, all_columns,
@@ -165,6 +181,7 @@ class ProcSource(BaseSource):
         self.key = spec.key
         self.tier = spec.tier
         self.bits = spec.bits
+        self.standby_for = spec.standby_for
         self.path = root.net(spec.path)
         self._file = ProcFile(self.path)
 

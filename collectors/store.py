@@ -155,6 +155,10 @@ class Store:
         s = self._get(key)
         s.is_gauge, s.bits, s.max_age, s.from_zero = is_gauge, bits, max_age, from_zero
 
+    def set_max_age(self, key: Key[Any], max_age: float | None) -> None:
+        """A source read slower than its tier (a costly one spacing itself) is stale later."""
+        self._get(key).max_age = max_age
+
     def max_age(self, key: Key[Any]) -> float | None:
         return self._get(key).max_age
 

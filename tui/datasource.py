@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from nettop.collectors.budget import Budget
 from nettop.collectors.netns import NetnsTarget
 from nettop.collectors.procfs import ProcRoot
-from nettop.collectors.sources import Cadence
+from nettop.collectors.sources import Cadence, Tier
 from nettop.collectors.store import Store
 
 if TYPE_CHECKING:
@@ -37,6 +37,9 @@ class LiveSampling(Protocol):
     def cpu_percent(self) -> float | None: ...
 
     def budget_note(self) -> str: ...
+
+    def slowed(self) -> list[str]:
+        """Costly sources read slower than their tier, and why: `tcp_states every 8 s (25 ms a read)`."""
 
     @property
     def gone(self) -> str | None: ...
@@ -217,6 +220,14 @@ class LiveSource:
     def last_error(self) -> tuple[float, str] | None:
         return self.sampler.last_error if self.sampler else None
 
+    def slowed(self) -> list[str]:
+        from nettop.widgets.i18n import tr
+
+        if self.sampler is None:
+            return []
+        return [tr("{name} every {every:.0f} s ({cost:.0f} ms a read)", name=name, every=interval, cost=cost * 1e3)
+                for name, (interval, cost) in sorted(self.sampler.slowed.items())]
+
     def budget_note(self) -> str:
         if self.budget is None or self.budget.fraction is None or not self.budget.limited:
             return ""
@@ -227,7 +238,7 @@ class LiveSource:
     def start_recording(self, path: Path) -> None:
         from nettop.collectors.recording import Recorder, make_header
 
-        recorder = Recorder(path, make_header(self.netns.spec if self.netns else None, self.cadence.hot))
+        recorder = Recorder(path, make_header(self.netns.spec if self.netns else None, self.cadence.of(Tier.BURST)))
         recorder.open()
         self.active = recorder
         if self.sampler is not None:
@@ -249,7 +260,7 @@ def live_source(root: ProcRoot, netns: NetnsTarget | None, interval: float,
     # the full-rate ring holds about a minute at the rate asked (less for very wide sources, see
     # Store.max_ring_bytes); the per-second ring an hour
     return LiveSource(Store(short_capacity=int(60 * rate) + 10, long_seconds=3600, max_ring_bytes=8 << 20),
-                      root, netns, cadence=Cadence(hot=interval),
+                      root, netns, cadence=Cadence.for_interval(interval),
                       budget=Budget(interval, budget) if budget else None)
 
 

@@ -207,7 +207,7 @@ def budgeted_sampler(args: argparse.Namespace, root: ProcRoot, target: NetnsTarg
     from nettop.collectors.sources import Cadence
 
     budget = Budget(args.interval, args.budget / 100) if args.budget else None
-    return Sampler(root, store, Cadence(hot=args.interval), netns=target, budget=budget, recorder=recorder)
+    return Sampler(root, store, Cadence.for_interval(args.interval), netns=target, budget=budget, recorder=recorder)
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nettop.collectors.store import State
-from nettop.collectors.views.series import sampling_rate
+from nettop.collectors.views.series import tier_rates
 from nettop.widgets.i18n import tr
 
 from .datasource import DataSource
@@ -54,6 +54,8 @@ def status_parts(data: DataSource, display: DisplayState) -> list[str]:
         st = store.status(degraded[0])
         detail = tr("{name}: {n} bad lines skipped, last {line}", name=degraded[0].name, n=st.parse_errors,
                     line=st.last_parse_error)
+    elif data.live is not None and (slowed := data.live.slowed()):
+        detail = tr("slower: {what}", what=", ".join(slowed))
     return [where(data), *alerts(data, display), *_figures(data, display, now), detail]
 
 
@@ -61,9 +63,13 @@ def _figures(data: DataSource, display: DisplayState, now: float) -> list[str]:
     if data.playback is not None:
         rate = data.playback.describe()
     else:
-        hz = sampling_rate(data.store, now)
+        gauges, counters = tier_rates(data.store, now)
+        hz = gauges or counters
         note = data.live.budget_note() if data.live else ""
-        rate = tr("sampling {hz:.0f} Hz", hz=hz) if hz else tr("sampling -")
+        if gauges and counters:
+            rate = tr("gauges {hz:.0f} Hz, counters {counters:.0f} Hz", hz=gauges, counters=counters)
+        else:
+            rate = tr("sampling {hz:.0f} Hz", hz=hz) if hz else tr("sampling -")
         if hz and note:
             rate += note if note.startswith("（") else f" {note}"
     cpu = data.live.cpu_percent() if data.live else None

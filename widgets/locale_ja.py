@@ -226,12 +226,16 @@ JA: dict[str, str] = {
     "rtt to {peer} {rtt:.0f} ms, {times:.0f}x its min_rtt {floor:.1f} ms":
         "{peer} への rtt が {rtt:.0f} ms、min_rtt {floor:.1f} ms の {times:.0f} 倍",
     "a queue on the path to {peer}: a standing queue in a qdisc or a device, here or on the way (bufferbloat), "
-    "or a congested link":
+    "or a congested link; or a slow peer (delayed ACKs, a closed window)":
         "{peer} への経路上の待ち行列：このホストか途中の qdisc やデバイスにたまり続けるキュー（bufferbloat）、"
-        "または混雑したリンク",
+        "混雑したリンク、または遅い相手（遅延 ACK、閉じたウィンドウ）",
     "{name} has {share:.0f}% of the host's TCP retransmits ({rate:.0f}/s)":
         "{name} がホストの TCP 再送の {share:.0f}% を占めています（{rate:.0f}/秒）",
     "loss on the path to {name}, or its receiver dropping": "{name} への経路での損失、または受信側での破棄",
     "the paths {name} talks over, see its peers on the Connections pane (0)":
         "{name} が使う経路：接続ペイン（0）で相手を確認してください",
+    # the sampler's tiers and its costly sources (tui/status.py, tui/datasource.py)
+    "gauges {hz:.0f} Hz, counters {counters:.0f} Hz": "ゲージ {hz:.0f} Hz、カウンタ {counters:.0f} Hz",
+    "slower: {what}": "間引き中：{what}",
+    "{name} every {every:.0f} s ({cost:.0f} ms a read)": "{name} は {every:.0f} 秒ごと（1 回 {cost:.0f} ms）",
 }

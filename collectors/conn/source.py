@@ -76,7 +76,7 @@ class _Previous:
 class ConnectionsSource(BaseSource):
     key = keys.CONNECTIONS
     tier = Tier.WARM
-    max_share = 0.02  # of one core: at 10k connections a read every ~2 s instead of every second
+    max_share = 0.01  # of one core: at 10k connections a read every ~5 s instead of every second
 
     def __init__(self, owners: SocketOwners | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.dumper: ConnDumper | None = None

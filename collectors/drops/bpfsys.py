@@ -9,6 +9,7 @@ zero-fills the rest), so older kernels accept it.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import fcntl
@@ -25,12 +26,12 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 
 # bpf(2) commands and constants
-BPF_MAP_CREATE, BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM = 0, 1, 2
+BPF_MAP_CREATE, BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM = 0, 1, 2, 3
 BPF_MAP_GET_NEXT_KEY, BPF_PROG_LOAD, BPF_MAP_LOOKUP_BATCH = 4, 5, 24
 BPF_MAP_TYPE_PERCPU_HASH = 5
 BPF_PROG_TYPE_TRACEPOINT = 5
 BPF_ANY, BPF_PSEUDO_MAP_FD = 0, 1
-FN_MAP_LOOKUP_ELEM, FN_MAP_UPDATE_ELEM = 1, 2
+FN_MAP_LOOKUP_ELEM, FN_MAP_UPDATE_ELEM, FN_PROBE_READ, FN_PROBE_READ_KERNEL = 1, 2, 4, 113
 ENOTSUPP = 524  # kernel-internal errno leaked by some bpf commands
 
 # perf_event_open(2) constants
@@ -88,6 +89,11 @@ def mov64_imm(dst: int, imm: int) -> bytes:
     return insn(0xB7, dst, imm=imm)  # ALU64 | MOV | K
 
 
+def mov32_imm(dst: int, imm: int) -> bytes:
+    """dst = (u32)imm, upper half zeroed (a 64-bit mov would sign-extend imm)."""
+    return insn(0xB4, dst, imm=imm - (1 << 32) if imm >= 1 << 31 else imm)  # ALU | MOV | K
+
+
 def add64_imm(dst: int, imm: int) -> bytes:
     return insn(0x07, dst, imm=imm)  # ALU64 | ADD | K
 
@@ -125,9 +131,12 @@ class Asm:
     """Instruction list with forward jumps to named labels."""
 
     JEQ, JNE = 0x15, 0x55  # JMP | JEQ/JNE | K
+    JLE_REG = 0xBD  # JMP | JLE | X: unsigned dst <= src
+    JNE_REG = 0x5D  # JMP | JNE | X
+    JA = 0x05  # JMP | JA: always
 
     def __init__(self) -> None:
-        self._items: list[bytes | tuple[int, int, int, str]] = []
+        self._items: list[bytes | tuple[int, int, int, str, int]] = []
         self._labels: dict[str, int] = {}
         self._slot = 0
 
@@ -135,8 +144,8 @@ class Asm:
         self._items.append(code)
         self._slot += len(code) // 8
 
-    def jump(self, op: int, reg: int, imm: int, label: str) -> None:
-        self._items.append((op, reg, imm, label))
+    def jump(self, op: int, reg: int, imm: int, label: str, src: int = 0) -> None:
+        self._items.append((op, reg, imm, label, src))
         self._slot += 1
 
     def label(self, name: str) -> None:
@@ -146,8 +155,8 @@ class Asm:
         out, slot = [], 0
         for item in self._items:
             if isinstance(item, tuple):
-                op, reg, imm, label = item
-                code = insn(op, reg, off=self._labels[label] - slot - 1, imm=imm)
+                op, reg, imm, label, src = item
+                code = insn(op, reg, src, off=self._labels[label] - slot - 1, imm=imm)
             else:
                 code = item
             out.append(code)
@@ -178,6 +187,12 @@ def map_lookup(map_fd: int, key: bytes, value_len: int) -> bytes | None:
     except FileNotFoundError:
         return None
     return v.raw
+
+
+def map_delete(map_fd: int, key: bytes) -> None:
+    k = ctypes.create_string_buffer(key, len(key))
+    with contextlib.suppress(FileNotFoundError):
+        bpf(BPF_MAP_DELETE_ELEM, _elem_attr(map_fd, k, 0, 0))
 
 
 def map_keys(map_fd: int, key_size: int) -> Iterator[bytes]:

@@ -38,7 +38,8 @@ def rtt_inflation(ctx: ViewContext) -> list[Finding]:
                 {"peer": g.name, "rtt_ms": rnd(rtt), "min_rtt_ms": rnd(floor), "connections": g.conns},
                 ctx.knobs("net.core.default_qdisc"), "conn-rtt", g.name, TCP,
                 Msg("a queue on the path to {peer}: a standing queue in a qdisc or a device, here or on the way "
-                    "(bufferbloat), or a congested link", peer=g.name)))
+                    "(bufferbloat), or a congested link; or a slow peer (delayed ACKs, a closed window)",
+                    peer=g.name)))
     return out
 
 

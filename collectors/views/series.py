@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..keys import NETSTAT, Key
+from ..keys import NETSTAT, SOFTNET, Key
 from ..rates import counter_delta
 from ..store import Store
 
@@ -41,3 +41,9 @@ def sampling_rate(store: Store, now: float, key: Key[Any] = NETSTAT) -> float | 
         return None
     span = w.ts[-1] - w.ts[0]
     return (len(w) - 1) / span if span > 0 else None
+
+
+def tier_rates(store: Store, now: float) -> tuple[float | None, float | None]:
+    """(bursting gauges, counters): reads per second actually taken of each tier's probe
+    (softnet_stat, read with the gauges on every burst tick; netstat, with the counters)."""
+    return sampling_rate(store, now, SOFTNET), sampling_rate(store, now, NETSTAT)

@@ -348,7 +348,7 @@ def test_symbolizer_restricted(tmp_path: Path) -> None:
 
 
 def _ours() -> list[tuple[int, str]]:
-    return [o for kind in ("prog", "map") for o in nt.bpf_objects(kind) if o[1] == "nettop_drops"]
+    return [o for kind in ("prog", "map") for o in nt.bpf_objects(kind) if o[1] in ("nettop_drops", "nettop_qpeak")]
 
 
 @needs_root

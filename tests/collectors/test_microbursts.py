@@ -1,7 +1,9 @@
-"""Microbursts: nettop's full-rate sampling sees bursts that a once-a-second look misses."""
+"""Microbursts at default settings: every burst is seen at its full height, while a
+once-a-second look misses most. Asserts on bursts caught, never on timing."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -9,6 +11,7 @@ import threading
 import time
 
 from conftest import K, Topology, root_only
+from nettop.collectors.budget import Budget
 from nettop.collectors.netns import resolve
 from nettop.collectors.procfs import ProcRoot
 from nettop.collectors.sampler import Sampler
@@ -35,7 +38,9 @@ for k in range(int(sys.argv[1])):
 
 def test_every_burst_shows_as_a_peak_while_a_1_hz_look_misses_most(topology: Topology) -> None:
     store = Store(short_capacity=2000)
-    sampler = Sampler(ProcRoot(), store, Cadence(hot=0.01, warm=1.0, cold=5.0), netns=resolve(topology.a))
+    # what `nettop` runs with: --interval 0.01 under the 2% budget
+    sampler = Sampler(ProcRoot(), store, Cadence.for_interval(0.01), netns=resolve(topology.a),
+                      budget=Budget(0.01, 0.02))
     tc_seen: list[int] = []
     stop = threading.Event()
 
@@ -61,11 +66,22 @@ def test_every_burst_shows_as_a_peak_while_a_1_hz_look_misses_most(topology: Top
     starts = [float(line) for line in burster.stdout.split()]
     window = store.window(K("qdiscs"))
     assert window is not None
-    column = "v0 20:/backlog_bytes"
+    # the root htb holds what its classes queue; the pfifo under 1:20 holds 10 packets, then drops
+    full = 10 * (1200 + 28 + 14)
+    column = "v0 1:/backlog_bytes"
     ts, backlog = list(window.ts), list(window.column(column))
-    caught = sum(1 for s in starts if max((b for t, b in zip(ts, backlog, strict=False) if s <= t <= s + 0.25), default=0) > 0)
-    assert caught >= BURSTS - 1, f"nettop saw {caught} of {BURSTS} bursts"
+
+    def height(start: float) -> float:
+        """The highest backlog nettop recorded before the next burst: a read keeps the queue's
+        peak since the read before, so the first read after a burst carries it."""
+        return max((b for t, b in zip(ts, backlog, strict=False) if start <= t <= start + 0.9), default=0)
+
+    gaps = sorted((b - a for a, b in itertools.pairwise(ts)), reverse=True)[:5]
+    print("longest gaps between qdisc reads:", [round(g, 3) for g in gaps], "reads:", len(ts))
+    heights = [height(s) for s in starts]
+    caught = sum(1 for h in heights if h >= 0.9 * full)
+    assert caught >= BURSTS - 1, f"nettop saw {caught} of {BURSTS} bursts at >= 90% of {full} B: {heights}"
     missed_by_tc = sum(1 for b in tc_seen if b == 0)
-    print(f"nettop caught {caught}/{BURSTS} bursts; tc once a second saw a backlog {len(tc_seen) - missed_by_tc} "
-          f"of {len(tc_seen)} times")
+    print(f"nettop caught {caught}/{BURSTS} bursts at full height; tc once a second saw a backlog "
+          f"{len(tc_seen) - missed_by_tc} of {len(tc_seen)} times")
     assert len(tc_seen) - missed_by_tc < caught

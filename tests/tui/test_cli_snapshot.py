@@ -73,8 +73,11 @@ def test_snapshot_document_shape() -> None:
     assert snap["schema"] == "nettop.snapshot/2"
     assert 0.2 <= snap["duration_s"] <= 0.5
     assert snap["host"]["kernel"] == os.uname().release
-    for source in ("netstat", "snmp", "snmp6", "protocols", "sockstat", "sockstat6", "softnet_stat", "dev"):
+    for source in ("netstat", "snmp", "snmp6", "protocols", "sockstat", "sockstat6", "softnet_stat", "link_stats"):
         assert snap["sources"][source]["ok"] is True, source
+    # /proc/net/dev stands by while netlink's link stats carry the same counters: never both read
+    assert snap["sources"]["dev"]["state"] == "not applicable" and "link_stats" in snap["sources"]["dev"]["error"]
+    assert snap["sampling"]["gauges_hz"] and snap["sampling"]["counter_interval_s"] >= 0.1
     assert set(snap["tcp_mem"]) == {"low", "pressure", "high"}
     assert snap["protocols"]["TCP"]["press"] in ("yes", "no")
     assert snap["softnet"][0]["cpu"] == 0
