@@ -10,8 +10,6 @@ import os
 import time
 from pathlib import Path
 
-import psutil
-
 
 class SocketOwners:
     def __init__(self, proc: Path = Path("/proc"), min_interval: float = 5.0) -> None:
@@ -44,6 +42,8 @@ class SocketOwners:
             self.version += 1
 
     def _scan(self, wanted: set[int]) -> None:
+        import psutil  # ~10 ms to import: not on the way to the first frame
+
         self._last_scan = time.monotonic()
         self.version += 1
         for pid in psutil.pids():
@@ -67,6 +67,8 @@ class SocketOwners:
 
 
 def _name(pid: int) -> str:
+    import psutil
+
     try:
         return psutil.Process(pid).name()
     except psutil.Error:

@@ -21,7 +21,6 @@ from .livescreen import LiveScreen
 from .monitor import MonitorScreen, ScreenOptions
 from .notebook import NoteBook
 from .panes import DEFAULT_PANES, PANES, ordered
-from .replayscreen import ReplayScreen
 from .screens import HelpLine, HelpScreen, binding_lines
 
 SAMPLER_FAILED = 70  # EX_SOFTWARE: the display was showing figures that had stopped
@@ -54,6 +53,8 @@ class NettopApp(App[int]):
 
     def get_default_screen(self) -> Screen[None]:
         if self.data.playback is not None:
+            from .replayscreen import ReplayScreen  # not on a live start's path to its first frame
+
             return ReplayScreen(self.data, self.notes, self.options)
         if self.data.recorder is not None:
             return LiveScreen(self.data, self.notes, self.options)

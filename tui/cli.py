@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 from nettop.collectors.procfs import ProcRoot
@@ -18,6 +17,8 @@ if TYPE_CHECKING:
 
 
 def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("nettop")
     except PackageNotFoundError:
@@ -42,7 +43,15 @@ def need_terminal() -> None:
 
 
 def run_app(app: NettopApp) -> int:
-    app.run()
+    profile_to = os.environ.get("NETTOP_PROFILE")  # where cProfile's stats of the UI thread go
+    if not profile_to:
+        app.run()
+        return app.return_code or exitcodes.OK
+    import cProfile
+
+    with cProfile.Profile() as prof:
+        app.run()
+    prof.dump_stats(profile_to)
     return app.return_code or exitcodes.OK
 
 
@@ -80,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     from .headless import Failure, UsageError
     from .options import parse
 
-    args = parse(argv, _version())
+    args = parse(argv, _version)
     try:
         return dispatch(args)
     except UsageError as exc:

@@ -199,13 +199,15 @@ class LiveSource:
     def cpu_percent(self) -> float | None:
         """nettop's own CPU, sampler and UI together, since the last call; start-up (imports,
         first frame) is not steady state, so nothing is shown for the first seconds."""
+        if time.monotonic() - self._started <= STARTUP_SECONDS:
+            return None
         if self._proc is None:
             import psutil  # off the path to the first frame
 
             self._proc = psutil.Process(os.getpid())
             self._proc.cpu_percent(None)
-        value = self._proc.cpu_percent(None)
-        return value if time.monotonic() - self._started > STARTUP_SECONDS else None
+            return None
+        return self._proc.cpu_percent(None)
 
     @property
     def gone(self) -> str | None:

@@ -33,7 +33,6 @@ from nettop.widgets.synctable import SyncTable
 from .datasource import DataSource
 from .notebook import NoteBook
 from .notelive import StoreValues
-from .notescreen import NoteScreen
 from .panegrid import PaneGrid
 from .panes import PANES
 from .snapshots import write_snapshot
@@ -289,6 +288,8 @@ class MonitorScreen(Screen[None]):
             return
         shown = self.pane_notes(pane) if pane is not None and note.id == pane.info.note else []
         direct = self.data.root if self.data.live is not None and self.data.netns is None else None
+        from .notescreen import NoteScreen  # markdown and its parser: not needed for the first frame
+
         self.app.push_screen(NoteScreen(self.notes, note, lambda: StoreValues(self.context(), direct), shown))
 
     def pane_notes(self, pane: Pane) -> list[str]:

@@ -147,10 +147,25 @@ def _positionals(name: str, parser: argparse.ArgumentParser) -> None:
                                                         "tcp-memory-pressure (none: the list)")
 
 
-def build_parser(version: str) -> Parser:
+class LazyVersion(argparse.Action):
+    """`--version`, looked up only when asked: reading the package metadata costs ~20 ms of start-up."""
+
+    def __init__(self, option_strings: list[str], version: str | Callable[[], str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str = "show the version and exit") -> None:  # noqa: A002
+        super().__init__(option_strings, dest, nargs=0, default=default, help=help)
+        self.version = version
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        version = self.version() if callable(self.version) else self.version
+        print(f"nettop {version}")
+        parser.exit()
+
+
+def build_parser(version: str | Callable[[], str]) -> Parser:
     parser = Parser(prog="nettop", description="htop for the Linux network stack", epilog=EXIT_HELP,
                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"nettop {version}")
+    parser.add_argument("--version", action=LazyVersion, version=version)
     _add(parser, TUI)
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
     for name, takes in COMMANDS.items():
@@ -163,7 +178,7 @@ def build_parser(version: str) -> Parser:
     return parser
 
 
-def parse(argv: list[str] | None, version: str) -> argparse.Namespace:
+def parse(argv: list[str] | None, version: str | Callable[[], str]) -> argparse.Namespace:
     """Parse, refuse options given where they do not apply, then fill in the command's defaults."""
     parser = build_parser(version)
     args = parser.parse_args(argv)

@@ -238,4 +238,9 @@ JA: dict[str, str] = {
     "gauges {hz:.0f} Hz, counters {counters:.0f} Hz": "ゲージ {hz:.0f} Hz、カウンタ {counters:.0f} Hz",
     "slower: {what}": "間引き中：{what}",
     "{name} every {every:.0f} s ({cost:.0f} ms a read)": "{name} は {every:.0f} 秒ごと（1 回 {cost:.0f} ms）",
+    # the Sockets pane: sockstat totals every tick, the per-state breakdown at its own pace
+    "TCP now:": "TCP 現在：",
+    "by state (not read yet)": "状態別（まだ読んでいません）",
+    "by state:": "状態別：",
+    "by state, {age} s ago:": "状態別（{age} 秒前）：",
 }

@@ -8,6 +8,7 @@ from typing import Any
 from .. import keys
 from ..nlinfo import Link, link_relations, relation_text
 from .context import ViewContext, entity
+from .order import natural_key
 
 DROP_COLUMNS = ("rx_dropped", "tx_dropped", "rx_missed_errors")
 
@@ -49,7 +50,7 @@ def _row(ctx: ViewContext, name: str, depth: int, link: Link | None, rel: dict[s
 def interface_rows(ctx: ViewContext) -> list[InterfaceRow]:
     """Links in hierarchy order: masters first with their ports under them."""
     links = ctx.store.detail(keys.LINKS) or {}
-    names = sorted({entity(k) for k in ctx.latest(ctx.link_source())})
+    names = sorted({entity(k) for k in ctx.latest(ctx.link_source())}, key=natural_key)
     by_name = {link.name: link for link in links.values()}
     relations = link_relations(links) if links else {}
 
@@ -70,7 +71,7 @@ def interface_rows(ctx: ViewContext) -> list[InterfaceRow]:
             return
         placed.add(name)
         rows.append(_row(ctx, name, depth, by_name.get(name), rel(name)))
-        for port in sorted(ports.get(name, [])):
+        for port in sorted(ports.get(name, []), key=natural_key):
             place(port, depth + 1)
 
     for name in names:

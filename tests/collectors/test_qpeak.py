@@ -67,21 +67,22 @@ def test_queues_of_other_namespaces_are_not_counted(topology: Topology) -> None:
         peaks.close()
 
 
-def ours() -> list[tuple[int, str]]:
-    return [o for kind in ("prog", "map") for o in bpf_objects(kind) if o[1] == "nettop_qpeak"]
+def ours() -> list[tuple[str, int, str]]:
+    return [(kind, *o) for kind in ("prog", "map") for o in bpf_objects(kind) if o[1] == "nettop_qpeak"]
 
 
 def test_closing_leaves_no_program_or_map_behind(topology: Topology) -> None:
-    assert ours() == []
+    before = set(ours())  # another nettop may be running: only what this tracker made counts
     peaks = open_peaks()
     assert peaks is not None
-    assert any(name == "nettop_qpeak" for _, name in bpf_objects("prog"))
+    made = set(ours()) - before
+    assert {kind for kind, _, _ in made} == {"prog", "map"} and len(made) == 2, made
     peaks.close()
     assert peaks.closed
     deadline = time.monotonic() + 5  # the map is freed after an RCU grace period
-    while ours() and time.monotonic() < deadline:
+    while made & set(ours()) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert ours() == []
+    assert not made & set(ours())
 
 
 def test_switched_off_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

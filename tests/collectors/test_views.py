@@ -91,3 +91,13 @@ def test_udp_is_bound_by_the_first_udp_mem_value_tcp_by_its_pressure_mark() -> N
     assert MemoryState("TCP", 1700, 1000, 2000, 3000, "no", None).status == WARN
     assert MemoryState("TCP", 2000, 1000, 2000, 3000, "no", None).status == BAD
     assert MemoryState("UDP", 100, 1000, 2000, 3000, "NI", None).status == OK
+
+
+def test_names_sort_as_people_read_them() -> None:
+    from nettop.collectors.views.order import natural_key
+
+    names = ["s100a", "s10a", "s9b", "eth0", "veth10", "veth2", "veth2a", "lo", "", "x²", "٣", "br-0"]
+    ordered = sorted(names, key=natural_key)
+    assert ordered.index("s9b") < ordered.index("s10a") < ordered.index("s100a")
+    assert ordered.index("veth2") < ordered.index("veth2a") < ordered.index("veth10")
+    assert sorted(ordered) == sorted(names)  # odd names sort too, none is lost
