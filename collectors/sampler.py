@@ -43,6 +43,7 @@ RESTART_DELAY = 1.0
 # The budget never slows the hot tier below 1 Hz: three missed reads of the slowest cadence a
 # tier can have, and its figures are stale.
 MISSED_READS = 3
+SLOWED_BY = 1.25  # a paced source is "slowed" once its reads are this much further apart than its tier's
 
 
 def stale_after(cadence: Cadence, tier: Tier) -> float:
@@ -98,6 +99,9 @@ class Sampler:
         self._due: dict[str, float] = {}
         self._burst_probe = next((src.key.name for src in self.sources if src.tier is Tier.BURST), None)
         self._tier_cpu: dict[Tier, float] = {}  # CPU of each tier's reads since the budget last looked
+        self._paced_cpu = 0.0  # CPU of the self-pacing sources' reads, kept out of the budget
+        self._read_once: set[str] = set()
+        self._read_twice: set[str] = set()
         self.costs: dict[str, float] = {}  # CPU seconds per read of each source (smoothed)
         self.slowed: dict[str, tuple[float, float]] = {}  # costly sources read slower: (interval, cost)
         self._stop = threading.Event()
@@ -201,29 +205,37 @@ class Sampler:
 
     def _read(self, src: Source) -> float:
         """Read one source (or stand it by), account what it cost; its next step."""
+        name = src.key.name
         standby = src.standby_for
         if standby is not None and self.store.status(standby).ok:
             self._down(src.key, f"not read while {standby.name} carries the same counters", applicable=False)
+            self.costs.pop(name, None)
             return self.cadence.of(Tier.WARM)  # checked again soon: it takes over if the other fails
         cpu0 = time.thread_time()
         self.sample_source(src)
         spent = time.thread_time() - cpu0
-        name = src.key.name
-        self._tier_cpu[src.tier] = self._tier_cpu.get(src.tier, 0.0) + spent
-        before = self.costs.get(name)
+        first = name not in self._read_once
+        # the second read starts the average afresh: a first one pays for imports and cold caches
+        before = self.costs.get(name) if name in self._read_twice else None
+        (self._read_twice if not first else self._read_once).add(name)
         self.costs[name] = spent if before is None else 0.7 * before + 0.3 * spent
+        if src.max_share:
+            self._paced_cpu += spent  # paced by its own share below, not by the budget
+        else:
+            self._tier_cpu[src.tier] = self._tier_cpu.get(src.tier, 0.0) + spent
         if self.store.is_unavailable(src.key):
             return self.cadence.cold
         step = self.cadence.of(src.tier)
-        if src.max_share:  # a costly source (10k connections) spaces its reads, never the others'
-            spaced = self.costs[name] / src.max_share
-            if spaced > step:
-                self.slowed[name] = (spaced, self.costs[name])
-                self.store.set_max_age(src.key, MISSED_READS * max(1.0, spaced))
-                return spaced
-            if self.slowed.pop(name, None) is not None:
-                self.store.set_max_age(src.key, stale_after(self.cadence, src.tier))
-        return step
+        # a costly source (10k connections) spaces its reads, never the others'
+        if not src.max_share or first:
+            return step
+        spaced = self.costs[name] / src.max_share
+        if spaced > step * SLOWED_BY:
+            self.slowed[name] = (spaced, self.costs[name])
+            self.store.set_max_age(src.key, MISSED_READS * max(1.0, spaced))
+        elif self.slowed.pop(name, None) is not None:
+            self.store.set_max_age(src.key, stale_after(self.cadence, src.tier))
+        return max(step, spaced)
 
     # --- namespaces ----------------------------------------------------------------
 
@@ -258,9 +270,10 @@ class Sampler:
                 break
             if self.budget is not None:
                 cpu1, wall1 = time.thread_time(), time.monotonic()
-                self.cadence.burst, self.cadence.hot = self.budget.observe(cpu1 - cpu0, wall1 - wall0,
-                                                                           self._tier_cpu)
+                self.cadence.burst, self.cadence.hot = self.budget.observe(cpu1 - cpu0 - self._paced_cpu,
+                                                                           wall1 - wall0, self._tier_cpu)
                 self._tier_cpu = {}
+                self._paced_cpu = 0.0
                 cpu0, wall0 = cpu1, wall1
             wake = next_due if until is None else min(next_due, until)
             self._stop.wait(max(0.0, wake - now))

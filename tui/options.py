@@ -165,7 +165,7 @@ class LazyVersion(argparse.Action):
 def build_parser(version: str | Callable[[], str]) -> Parser:
     parser = Parser(prog="nettop", description="htop for the Linux network stack", epilog=EXIT_HELP,
                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action=LazyVersion, version=version)
+    parser.add_argument("--version", action=LazyVersion, version=version)  # type: ignore[arg-type]  # typeshed: str only
     _add(parser, TUI)
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
     for name, takes in COMMANDS.items():

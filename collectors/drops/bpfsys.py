@@ -28,6 +28,7 @@ _libc.syscall.restype = ctypes.c_long
 # bpf(2) commands and constants
 BPF_MAP_CREATE, BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM = 0, 1, 2, 3
 BPF_MAP_GET_NEXT_KEY, BPF_PROG_LOAD, BPF_MAP_LOOKUP_BATCH = 4, 5, 24
+BPF_MAP_LOOKUP_AND_DELETE_BATCH = 25
 BPF_MAP_TYPE_PERCPU_HASH = 5
 BPF_PROG_TYPE_TRACEPOINT = 5
 BPF_ANY, BPF_PSEUDO_MAP_FD = 0, 1
@@ -211,13 +212,14 @@ def map_keys(map_fd: int, key_size: int) -> Iterator[bytes]:
 
 def map_lookup_batch(map_fd: int, keys: ctypes.Array[ctypes.c_char], values: ctypes.Array[ctypes.c_char],
                      count: int, token_in: ctypes.Array[ctypes.c_char] | None,
-                     token_out: ctypes.Array[ctypes.c_char]) -> tuple[int, bool]:
-    """One BPF_MAP_LOOKUP_BATCH call: returns (entries copied, walk finished)."""
+                     token_out: ctypes.Array[ctypes.c_char], delete: bool = False) -> tuple[int, bool]:
+    """One BPF_MAP_LOOKUP_BATCH (or LOOKUP_AND_DELETE_BATCH) call: returns (entries copied,
+    walk finished)."""
     attr = ctypes.create_string_buffer(struct.pack(
         "=QQQQIIQQ", _addr(token_in) if token_in is not None else 0, _addr(token_out),
         _addr(keys), _addr(values), count, map_fd, 0, 0))
     try:
-        bpf(BPF_MAP_LOOKUP_BATCH, attr)
+        bpf(BPF_MAP_LOOKUP_AND_DELETE_BATCH if delete else BPF_MAP_LOOKUP_BATCH, attr)
         done = False
     except FileNotFoundError:  # ENOENT: no more entries (count may still be > 0)
         done = True

@@ -34,9 +34,12 @@ def rate_series(store: Store, key: Key[Any], column: str, seconds: float,
     return out_x, out_y
 
 
+RATE_SECONDS = 5.0  # long enough for counters slowed to 1 Hz to have a rate, not a gap
+
+
 def sampling_rate(store: Store, now: float, key: Key[Any] = NETSTAT) -> float | None:
-    """Samples per second actually taken over the last two seconds."""
-    w = store.window(key, since=now - 2.0)
+    """Samples per second actually taken over the last few seconds."""
+    w = store.window(key, since=now - RATE_SECONDS)
     if w is None or len(w) < 2:
         return None
     span = w.ts[-1] - w.ts[0]

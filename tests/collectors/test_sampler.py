@@ -15,7 +15,7 @@ from conftest import K
 from nettop.collectors.procfs import ProcRoot
 from nettop.collectors.sampler import Sampler
 from nettop.collectors.snapshot import build_snapshot
-from nettop.collectors.sources import Cadence
+from nettop.collectors.sources import Cadence, Tier
 from nettop.collectors.store import State, Store
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -220,3 +220,44 @@ def test_pid_root_reads_that_process_net_dir_and_no_sysctls(tmp_path: Path, cloc
     assert s.sources[0].path == pid_net / "netstat"
     assert s.store.status(K("sysctl")).ok is False
     assert "namespace" in (s.store.status(K("sysctl")).error or "")
+
+
+class Costly:
+    """A source that burns `cost` seconds of CPU per read, first reads `first` times that."""
+
+    tier = Tier.WARM
+    bits = None
+    from_zero = False
+    max_share = 0.01
+    last_cost = 0.0
+    standby_for = None
+
+    def __init__(self, cost: float, first: float = 1.0) -> None:
+        self.key = K("costly-test")
+        self.cost, self.first, self.reads = cost, first, 0
+
+    def is_gauge(self, column: str) -> bool:
+        return False
+
+    def read(self) -> tuple[tuple[tuple[str, ...], list[int]], None]:
+        self.reads += 1
+        end = time.thread_time() + self.cost * (self.first if self.reads == 1 else 1.0)
+        while time.thread_time() < end:
+            pass
+        return (("x",), [self.reads]), None
+
+    def close(self) -> None:
+        pass
+
+    def before_netns(self) -> None:
+        pass
+
+
+def test_a_costly_source_paces_itself_outside_the_budget_and_not_by_its_first_read(clock: FakeClock) -> None:
+    src = Costly(0.02, first=10)  # 200 ms first (imports, cold caches), then 20 ms a read
+    sampler = Sampler(ProcRoot(), Store(), Cadence.for_interval(0.01), clock=clock, sources=[src])
+    assert sampler._read(src) == sampler.cadence.of(Tier.WARM)  # not 200 ms / 1 % = 20 s
+    step = sampler._read(src)
+    assert 1.5 <= step <= 3.5, step  # ~20 ms / 1 % = 2 s, whatever the first read cost
+    assert "costly-test" in sampler.slowed
+    assert sampler._tier_cpu.get(Tier.WARM, 0.0) == 0.0 and sampler._paced_cpu >= 0.2
