@@ -99,8 +99,9 @@ class Sampler:
         self._due: dict[str, float] = {}
         self._burst_probe = next((src.key.name for src in self.sources if src.tier is Tier.BURST), None)
         self._tier_cpu: dict[Tier, float] = {}  # CPU of each tier's reads since the budget last looked
-        self._paced_cpu = 0.0  # CPU of the self-pacing sources' reads, kept out of the budget
+        self._paced_cpu = 0.0  # CPU of the self-pacing sources' reads: counted by their average share
         self._read_once: set[str] = set()
+        self._paced_share: dict[str, float] = {}  # each paced source's CPU share at its pace
         self._read_twice: set[str] = set()
         self.costs: dict[str, float] = {}  # CPU seconds per read of each source (smoothed)
         self.slowed: dict[str, tuple[float, float]] = {}  # costly sources read slower: (interval, cost)
@@ -220,7 +221,7 @@ class Sampler:
         (self._read_twice if not first else self._read_once).add(name)
         self.costs[name] = spent if before is None else 0.7 * before + 0.3 * spent
         if src.max_share:
-            self._paced_cpu += spent  # paced by its own share below, not by the budget
+            self._paced_cpu += spent
         else:
             self._tier_cpu[src.tier] = self._tier_cpu.get(src.tier, 0.0) + spent
         if self.store.is_unavailable(src.key):
@@ -230,6 +231,7 @@ class Sampler:
         if not src.max_share or first:
             return step
         spaced = self.costs[name] / src.max_share
+        self._paced_share[name] = self.costs[name] / max(step, spaced)
         if spaced > step * SLOWED_BY:
             self.slowed[name] = (spaced, self.costs[name])
             self.store.set_max_age(src.key, MISSED_READS * max(1.0, spaced))
@@ -270,8 +272,11 @@ class Sampler:
                 break
             if self.budget is not None:
                 cpu1, wall1 = time.thread_time(), time.monotonic()
-                self.cadence.burst, self.cadence.hot = self.budget.observe(cpu1 - cpu0 - self._paced_cpu,
-                                                                           wall1 - wall0, self._tier_cpu)
+                # a paced source's read counts at its average share, not as the spike of its window
+                paced = sum(self._paced_share.values()) * (wall1 - wall0)
+                self._tier_cpu[Tier.COLD] = self._tier_cpu.get(Tier.COLD, 0.0) + paced  # left to them
+                self.cadence.burst, self.cadence.hot = self.budget.observe(
+                    cpu1 - cpu0 - self._paced_cpu + paced, wall1 - wall0, self._tier_cpu)
                 self._tier_cpu = {}
                 self._paced_cpu = 0.0
                 cpu0, wall0 = cpu1, wall1
