@@ -186,8 +186,11 @@ def test_links_and_qdiscs_that_come_and_go_mid_run(topology: Topology) -> None:
         time.sleep(0.3)
         mid = snapshot_of(sampler)
         sh(f"ip -n {topology.a} link del p2")
-        time.sleep(0.3)
+        deadline = time.monotonic() + 5  # link info paces itself by its cost (a few ms a read here)
         end = snapshot_of(sampler)
+        while "p2" in end["interfaces"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+            end = snapshot_of(sampler)
     finally:
         sampler.stop()
     assert any(q["dev"] == "late0" and q["handle"] == "5:" for q in mid["qdiscs"])
