@@ -7,6 +7,7 @@ ring store plus a typed detail (keys.py) that the snapshot and the UI read.
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import struct
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from .errors import ParseError, SourceUnavailable
 from .netlink import (
     NETLINK_ROUTE,
     NETLINK_SOCK_DIAG,
+    NLMSGHDR,
     RTM_GETLINK,
     RTM_GETQDISC,
     RTM_GETSTATS,
@@ -50,6 +52,8 @@ from .sources import NO_COLUMNS, BaseSource, Reading, Source, Tier
 
 if TYPE_CHECKING:
     from .netns import NetnsTarget
+
+NLMSG_HEADER = NLMSGHDR.size  # len, type, flags, seq (differs per dump), pid
 
 IFINFOMSG = struct.Struct("=BBHiII")
 IFLA_IFNAME = 3
@@ -163,11 +167,20 @@ class LinkStatsSource(NetlinkSource):
 
     key = keys.LINK_STATS
 
+    def __init__(self, ctx: NetlinkContext) -> None:
+        super().__init__(ctx)
+        self._seen: dict[bytes, tuple[int, tuple[int, ...]] | None] = {}
+
     def read(self) -> Reading:
         msgs = self.ctx.dump(self.ctx.route, RTM_GETSTATS, stats_request(), "RTM_GETSTATS")
 
         def decode() -> Reading:
-            stats = [s for s in map(decode_link_stats, msgs) if s is not None]
+            seen: dict[bytes, tuple[int, tuple[int, ...]] | None] = {}
+            for msg in msgs:  # an idle link's message is the same bytes as last read: not decoded again
+                body = msg[NLMSG_HEADER:]
+                seen[body] = self._seen[body] if body in self._seen else decode_link_stats(msg)
+            self._seen = seen
+            stats = [s for s in seen.values() if s is not None]
             if any(index not in self.ctx.names for index, _ in stats):
                 self.ctx.refresh_names()  # a link appeared since the last name dump
             names: list[str] = []
@@ -184,13 +197,18 @@ def _tc_columns(entity: str) -> tuple[str, ...]:
     return tuple(f"{entity}/{f}" for f in TC_COUNTERS + TC_GAUGES)
 
 
+@lru_cache(maxsize=8192)
+def _tc_record_columns(dev: str, handle: int) -> tuple[str, ...]:
+    return _tc_columns(f"{dev} {format_handle(handle)}")
+
+
 def _tc_flat(records: list[TcStats], name: Callable[[int], str]) -> Flat:
     """Columns `DEV HANDLE/field` (e.g. `eth0 1:10/drops`); each record keeps its device's name."""
     names: list[str] = []
     values: list[int] = []
     for r in records:
         r.dev = name(r.ifindex)
-        names += _tc_columns(f"{r.dev} {format_handle(r.handle)}")
+        names += _tc_record_columns(r.dev, r.handle)
         values += r.values()
     return tuple(names), values
 
@@ -211,6 +229,7 @@ class QdiscSource(NetlinkSource):
         self.options: dict[tuple[int, int, str], dict[str, int]] = {}
         self.peaks: QdiscPeaks | None = None
         self._reads = 0
+        self._seen: dict[bytes, TcStats] = {}  # message body (after the header) -> its record
 
     def is_gauge(self, column: str) -> bool:
         return is_backlog(column)
@@ -230,17 +249,25 @@ class QdiscSource(NetlinkSource):
         super().close()
 
     def _decode(self, msgs: list[bytes], peaks: dict[tuple[int, int, int], int]) -> Reading:
-        records = [decode_tc(m) for m in msgs]
-        for rec in records if peaks else ():  # the queue's highest since the last read, not only now
-            rec.backlog_bytes = max(rec.backlog_bytes, peaks.get((rec.ifindex, rec.handle, rec.parent), 0))
+        records: list[TcStats] = []
+        seen: dict[bytes, TcStats] = {}
+        options: dict[tuple[int, int, str], dict[str, int]] = {}
+        for msg in msgs:
+            body = msg[NLMSG_HEADER:]  # the same bytes as last read: an idle qdisc, decoded then
+            rec = self._seen.get(body)
+            if rec is None:
+                rec = decode_tc(msg)
+                found = self.options.get((rec.ifindex, rec.handle, rec.kind))
+                rec.options = qdisc_options(msg) if found is None else found
+            seen[body] = rec
+            options[rec.ifindex, rec.handle, rec.kind] = rec.options
+            peak = peaks.get((rec.ifindex, rec.handle, rec.parent), 0) if peaks else 0
+            # the queue's highest since the last read, not only now (a copy: `rec` is kept as read)
+            records.append(dataclasses.replace(rec, backlog_bytes=peak) if peak > rec.backlog_bytes else rec)
+        self._seen = seen  # qdiscs that left are forgotten
+        self.options = options
         if any(r.ifindex not in self.ctx.names for r in records):
             self.ctx.refresh_names()
-        options: dict[tuple[int, int, str], dict[str, int]] = {}
-        for rec, msg in zip(records, msgs, strict=True):
-            key = (rec.ifindex, rec.handle, rec.kind)
-            found = self.options.get(key)
-            options[key] = rec.options = qdisc_options(msg) if found is None else found
-        self.options = options  # qdiscs that left are forgotten
         self.ctx.qdiscs = records
         return _tc_flat(records, self.ctx.name), records
 

@@ -153,3 +153,28 @@ def test_listener_decoder_on_a_live_listener() -> None:
     mine = [d for d in map(decode_diag, msgs) if d.local == f"127.0.0.1:{port}"]
     assert len(mine) == 1
     assert mine[0].wqueue == 5 and mine[0].rqueue == 0 and mine[0].state == TCP_LISTEN
+
+
+def test_an_idle_qdisc_is_decoded_once_and_a_moving_one_every_read() -> None:
+    from nettop.collectors.nlsources import NetlinkContext, QdiscSource
+
+    msg = recorded("qdisc-fq_codel")
+    ifindex = decode_tc(msg).ifindex
+
+    def with_seq(m: bytes, seq: int) -> bytes:  # each dump numbers its messages anew
+        return m[:8] + struct.pack("=I", seq) + m[12:]
+
+    src = QdiscSource(NetlinkContext(names={ifindex: "eth0"}))
+    (_n1, v1), first = src._decode([with_seq(msg, 1)], {})
+    (_n2, v2), again = src._decode([with_seq(msg, 2)], {})
+    assert again[0] is first[0] and v2 == v1  # same bytes after the header: not decoded again
+    # a peak from the kernel shows in this read only, never in the kept record
+    rec = first[0]
+    key = (rec.ifindex, rec.handle, rec.parent)
+    (_n3, _v3), peaked = src._decode([with_seq(msg, 3)], {key: rec.backlog_bytes + 1000})
+    assert peaked[0].backlog_bytes == rec.backlog_bytes + 1000 and first[0].backlog_bytes == 18168
+    # counters moved: a new record with the new figures
+    at = msg.find(struct.pack("=Q", 6_000_000_000))
+    moved = msg[:at] + struct.pack("=Q", 6_000_001_000) + msg[at + 8:]
+    (_n4, _v4), fresh = src._decode([with_seq(moved, 4)], {})
+    assert fresh[0] is not first[0] and fresh[0].bytes == 6_000_001_000
