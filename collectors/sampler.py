@@ -43,6 +43,7 @@ RESTART_DELAY = 1.0
 # The budget never slows the hot tier below 1 Hz: three missed reads of the slowest cadence a
 # tier can have, and its figures are stale.
 MISSED_READS = 3
+SLOWED_FROM = 2.0  # seconds: a source read at least this often is not worth a word in the status line
 SLOWED_BY = 1.25  # a paced source is "slowed" once its reads are this much further apart than its tier's
 
 
@@ -232,7 +233,7 @@ class Sampler:
             return step
         spaced = self.costs[name] / src.max_share
         self._paced_share[name] = self.costs[name] / max(step, spaced)
-        if spaced > step * SLOWED_BY:
+        if spaced > step * SLOWED_BY and spaced >= SLOWED_FROM:
             self.slowed[name] = (spaced, self.costs[name])
             self.store.set_max_age(src.key, MISSED_READS * max(1.0, spaced))
         elif self.slowed.pop(name, None) is not None:

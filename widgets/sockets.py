@@ -15,7 +15,7 @@ from .i18n import tr
 from .pane import Pane, UiState
 from .synctable import SyncTable
 
-FRESH_SECONDS = 2.0  # older than this, the breakdown says how old
+FRESH_SECONDS = 5.0  # older than this, the breakdown says how old
 
 
 def _counts(text: Text, counts: list[tuple[str, int, float | None]]) -> None:

@@ -37,8 +37,10 @@ def watched() -> Iterator[tuple[str, str, Sampler]]:
         nsutil.veth_pair(a, b, "10.77.0.1", B_ADDR)
         nsutil.in_ns(a, "tc", "qdisc", "add", "dev", "veth0", "root", "tbf", "rate", "20mbit", "burst", "20kb",
                      "latency", "30ms")
+        source = ConnectionsSource()
+        source.max_share = None  # what it finds, at the cadence asked: its pacing is tested in test_busy_host
         sampler = Sampler(ProcRoot(), Store(), Cadence(hot=0.1, warm=0.3, cold=1.0), netns=resolve(a),
-                          sources=[ConnectionsSource()])
+                          sources=[source])
         sampler.start()
         try:
             yield a, b, sampler
