@@ -204,11 +204,11 @@ class QdiscPeaks:
         return not self._finalizer.alive
 
 
-def open_peaks() -> QdiscPeaks | None:
+def open_peaks(tracefs: Path = DEFAULT_TRACEFS) -> QdiscPeaks | None:
     """A tracker, or None where one cannot be loaded (the qdiscs are then only sampled)."""
     if os.environ.get("NETTOP_NO_QPEAK"):
         return None
     try:
-        return QdiscPeaks()
+        return QdiscPeaks(tracefs)
     except (OSError, BtfError, DropsUnavailable, KeyError, ValueError, ctypes.ArgumentError):
         return None

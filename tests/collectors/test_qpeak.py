@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from dropnet import bpf_objects
@@ -90,3 +91,24 @@ def test_closing_leaves_no_program_or_map_behind(topology: Topology) -> None:
 def test_switched_off_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NETTOP_NO_QPEAK", "1")
     assert open_peaks() is None
+
+
+FORMAT_WITHOUT_TXQ = """name: qdisc_enqueue
+ID: 1
+format:
+\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;
+\tfield:struct Qdisc * qdisc;\toffset:8;\tsize:8;\tsigned:0;
+\tfield:int ifindex;\toffset:16;\tsize:4;\tsigned:1;
+"""
+
+
+@pytest.mark.parametrize("event", [None, FORMAT_WITHOUT_TXQ, "", "\\x00garbage\\n" * 1000])
+def test_a_kernel_without_what_it_needs_gets_sampled_queues_not_an_error(tmp_path: Path, event: str | None) -> None:
+    """Before 5.15 there is no qdisc_enqueue event; other kernels lay its fields out otherwise."""
+    if event is not None:
+        (tmp_path / "events" / "qdisc" / "qdisc_enqueue").mkdir(parents=True)
+        (tmp_path / "events" / "qdisc" / "qdisc_enqueue" / "format").write_text(event)
+        (tmp_path / "events" / "qdisc" / "qdisc_enqueue" / "id").write_text("1\n")
+    before = set(ours())
+    assert open_peaks(tmp_path) is None
+    assert set(ours()) <= before
