@@ -38,7 +38,7 @@ from nettop.collectors.budget import Budget
 from nettop.collectors.export import NettopCollector, registry_for
 from nettop.collectors.procfs import ProcRoot
 from nettop.collectors.sampler import Sampler
-from nettop.collectors.sources import Cadence
+from nettop.collectors.tiers import Cadence
 from nettop.collectors.store import Store
 
 interval = 0.01

@@ -16,7 +16,7 @@ import psutil
 
 from nettop.collectors.procfs import ProcRoot
 from nettop.collectors.sampler import Sampler
-from nettop.collectors.sources import Cadence
+from nettop.collectors.tiers import Cadence
 from nettop.tui.datasource import live_source
 
 

@@ -19,8 +19,8 @@ import time
 
 from nettop.collectors.procfs import ProcRoot
 from nettop.collectors.sampler import Sampler
-from nettop.collectors.sources import Cadence, Tier
 from nettop.collectors.store import Store
+from nettop.collectors.tiers import Cadence, Tier
 
 PEERS = (["nstat", "-az"], ["ip", "-s", "-j", "link"], ["tc", "-s", "-j", "qdisc"], ["ss", "-ltn"])
 

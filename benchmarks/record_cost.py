@@ -36,8 +36,9 @@ from nettop.collectors.recording import Recorder, make_header, read_recording
 from nettop.collectors.recording_legacy import chunk as json_chunk
 from nettop.collectors.replay import Player
 from nettop.collectors.sampler import Sampler
-from nettop.collectors.sources import Cadence, ProcSource, Tier
+from nettop.collectors.sources import ProcSource
 from nettop.collectors.store import Store
+from nettop.collectors.tiers import Cadence, Tier
 
 TICK = 0.01
 

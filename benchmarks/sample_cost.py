@@ -17,8 +17,9 @@ import time
 
 from nettop.collectors.procfs import ProcRoot
 from nettop.collectors.sampler import Sampler
-from nettop.collectors.sources import Cadence, ProcSource, Tier
+from nettop.collectors.sources import ProcSource
 from nettop.collectors.store import Store
+from nettop.collectors.tiers import Cadence, Tier
 
 
 def raw_loop(fds: list[int]) -> None:

@@ -51,8 +51,8 @@ from nettop.collectors.budget import Budget
 from nettop.collectors.keys import Key
 from nettop.collectors.procfs import ProcRoot
 from nettop.collectors.sampler import Sampler
-from nettop.collectors.sources import Cadence, Tier
 from nettop.collectors.store import Store
+from nettop.collectors.tiers import Cadence, Tier
 
 HERE = Path(__file__).resolve().parent
 PER_HOLDER = 5000  # connections per holder pair: a server holds one descriptor more

@@ -25,8 +25,9 @@ from typing import Any
 
 from nettop.collectors.procfs import ProcRoot
 from nettop.collectors.sampler import Sampler
-from nettop.collectors.sources import Cadence, Source, Tier
+from nettop.collectors.sources import Source
 from nettop.collectors.store import Store
+from nettop.collectors.tiers import Cadence, Tier
 
 
 @dataclasses.dataclass

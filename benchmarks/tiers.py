@@ -41,7 +41,7 @@ from pathlib import Path
 from nettop.collectors.procfs import ProcRoot
 from nettop.collectors.recording import read_recording
 from nettop.collectors.sampler import default_sources
-from nettop.collectors.sources import Tier
+from nettop.collectors.tiers import Tier
 
 TICK = os.sysconf("SC_CLK_TCK")
 STARTUP = 5.0

@@ -14,8 +14,9 @@ from . import keys
 from .errors import Issues, NotRegularFile, SourceNotApplicable, SourceUnavailable
 from .nlsources import unavailable
 from .procfs import read_bytes
-from .sources import BaseSource, Reading, Tier
+from .sources import BaseSource, Reading
 from .text import int_token
+from .tiers import Tier
 
 BQL_FIELDS = ("limit", "inflight", "limit_max", "limit_min")
 

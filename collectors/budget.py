@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .sources import Tier
+from .tiers import Tier
 
 # Aim a little under the budget so that the cold tier's occasional heavier reads
 # (pyroute2 link decoding, sysctls) do not push the average over it.

@@ -8,7 +8,8 @@ from . import keys
 from .netlink import SOCK_DIAG_BY_FAMILY
 from .nlsources import NetlinkSource, decoded
 from .nlstats import ALL_STATES, TCP_LISTEN, count_states, decode_diag, diag_request
-from .sources import Reading, Tier
+from .sources import Reading
+from .tiers import Tier
 
 FAMILIES = (socket.AF_INET, socket.AF_INET6)
 

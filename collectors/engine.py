@@ -13,8 +13,8 @@ from .netns import NetnsTarget
 from .procfs import ProcRoot
 from .sampler import Sampler
 from .snapshot import build_snapshot, run_findings
-from .sources import Cadence
 from .store import Store
+from .tiers import Cadence
 
 HOT_PROBE = NETSTAT
 

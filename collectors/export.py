@@ -132,7 +132,7 @@ class NettopCollector:
     def _drops(self, ctx: ViewContext, counter: Any) -> Iterator[Any]:
         """The kernel's drop reasons: one series per (reason, location), at most the source's
         MAX_PAIRS plus one `other` per reason, so the label set stays bounded."""
-        from .drops.source import split_column
+        from .drops.info import split_column
 
         latest = self._current(ctx, keys.DROPS)
         if not latest:

@@ -48,7 +48,8 @@ from .nlstats import (
 )
 from .procfs import describe_os_error
 from .qpeak import QdiscPeaks, open_peaks
-from .sources import NO_COLUMNS, BaseSource, Reading, Source, Tier
+from .sources import NO_COLUMNS, BaseSource, Reading, Source
+from .tiers import Tier
 
 if TYPE_CHECKING:
     from .netns import NetnsTarget

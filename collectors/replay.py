@@ -29,7 +29,7 @@ def store_for_recording(rec: Recording, short_capacity: int = 6000) -> Store:
     """A store declared as the live sampler declares it (gauges, counter widths)."""
     from .procfs import ProcRoot
     from .sampler import default_sources, stale_after
-    from .sources import Cadence
+    from .tiers import Cadence
 
     seconds = min(LOOKBACK, rec.end - rec.start)  # the per-second ring: what a position can need
     store = Store(short_capacity=short_capacity, long_seconds=int(seconds) + 10, max_ring_bytes=8 << 20)

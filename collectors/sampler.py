@@ -22,8 +22,9 @@ from .budget import Budget
 from .errors import ParseError, PartialParse, SourceNotApplicable, SourceUnavailable
 from .keys import Key
 from .procfs import ProcRoot
-from .sources import Cadence, NotApplicableSource, Source, SysctlSource, Tier, proc_sources
+from .sources import NotApplicableSource, Source, SysctlSource, proc_sources
 from .store import Store
+from .tiers import Cadence, Tier
 
 PR_SET_NAME = 15
 

@@ -204,7 +204,7 @@ def _sources(store: Store, sysctls: SysctlReading | None) -> dict[str, Any]:
 
 def _drops(store: Store, since: float | None) -> dict[str, Any]:
     """The kernel's drop reasons over the run: per reason, its locations, busiest first."""
-    from .drops.source import split_column
+    from .drops.info import split_column
 
     detail = store.detail(keys.DROPS)
     window = store.window(keys.DROPS, since)

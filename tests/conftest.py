@@ -183,8 +183,8 @@ def recorded_store() -> tuple[Store, ProcRoot, FrozenClock]:
     from nettop.collectors.nlstats import LINK_STATS64_FIELDS, DiagSocket, TcStats
     from nettop.collectors.procfs import ProcRoot
     from nettop.collectors.sampler import Sampler, default_sources
-    from nettop.collectors.sources import Cadence
     from nettop.collectors.store import Store
+    from nettop.collectors.tiers import Cadence
 
     tmp = Path(tempfile.mkdtemp(prefix="nettop-rec-"))
     made_dirs.append(tmp)
@@ -305,8 +305,8 @@ def make_recording(path: Path, steps: int = 30) -> Path:
 
     from nettop.collectors.recording import Recorder
     from nettop.collectors.sampler import Sampler
-    from nettop.collectors.sources import Cadence
     from nettop.collectors.store import Store
+    from nettop.collectors.tiers import Cadence
 
     root_dir = Path(tempfile.mkdtemp(prefix="nettop-recsrc-"))
     made_dirs.append(root_dir)

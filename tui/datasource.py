@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from nettop.collectors.budget import Budget
 from nettop.collectors.netns import NetnsTarget
 from nettop.collectors.procfs import ProcRoot
-from nettop.collectors.sources import Cadence, Tier
 from nettop.collectors.store import Store
+from nettop.collectors.tiers import Cadence, Tier
 
 if TYPE_CHECKING:
     import psutil

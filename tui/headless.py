@@ -204,7 +204,7 @@ def budgeted_sampler(args: argparse.Namespace, root: ProcRoot, target: NetnsTarg
     """The headless commands' sampler: --interval under --budget (percent of one core, 0: none)."""
     from nettop.collectors.budget import Budget
     from nettop.collectors.sampler import Sampler
-    from nettop.collectors.sources import Cadence
+    from nettop.collectors.tiers import Cadence
 
     budget = Budget(args.interval, args.budget / 100) if args.budget else None
     return Sampler(root, store, Cadence.for_interval(args.interval), netns=target, budget=budget, recorder=recorder)

@@ -20,7 +20,8 @@ from typing import Any
 from .. import keys
 from ..errors import SourceUnavailable
 from ..owners import SocketOwners
-from ..sources import BaseSource, Reading, Tier
+from ..sources import BaseSource, Reading
+from ..tiers import Tier
 from .dumper import ConnDumper, SockTable
 from .model import GROUPINGS, PEER, PORT, PROCESS, Conn, ConnDetail, ConnGroup, UdpSock
 from .wire import TCP_LISTEN, TCP_STATES, format_endpoint

@@ -12,26 +12,14 @@ from __future__ import annotations
 
 from .. import keys
 from ..errors import SourceNotApplicable, SourceUnavailable
-from ..sources import BaseSource, Reading, Tier
+from ..sources import BaseSource, Reading
+from ..tiers import Tier
 from .counters import DropCounter, open_drop_counter
-from .info import DropsInfo
+from .info import HOST_WIDE, OTHER, UNTRACKED_COLUMN, DropsInfo, column, split_column  # noqa: F401  # re-exported
 from .ksyms import Symbolizer
 from .tracepoint import DropsUnavailable
 
 MAX_PAIRS = 128
-OTHER = "other"
-UNTRACKED_COLUMN = "(untracked)"
-HOST_WIDE = "counts are host-wide: the kernel does not say which namespace a drop belongs to"
-
-
-def column(reason: str, location: str) -> str:
-    return f"{reason}@{location}"
-
-
-def split_column(name: str) -> tuple[str, str]:
-    """`NO_SOCKET@__udp4_lib_rcv+0x5c1` -> ("NO_SOCKET", "__udp4_lib_rcv+0x5c1")."""
-    reason, _, location = name.partition("@")
-    return reason, location
 
 
 class DropsSource(BaseSource):

@@ -7,8 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .. import keys
-from ..drops.info import DropsInfo
-from ..drops.source import OTHER, UNTRACKED_COLUMN, split_column
+from ..drops.info import OTHER, UNTRACKED_COLUMN, DropsInfo, split_column
 from .context import ViewContext
 from .tc import leaf_qdiscs
 

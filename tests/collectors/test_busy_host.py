@@ -16,8 +16,9 @@ from nettop.collectors.budget import Budget
 from nettop.collectors.netns import resolve
 from nettop.collectors.procfs import ProcRoot
 from nettop.collectors.sampler import Sampler
-from nettop.collectors.sources import Cadence, Source
+from nettop.collectors.sources import Source
 from nettop.collectors.store import Store
+from nettop.collectors.tiers import Cadence
 from nettop.tui.datasource import LiveSource
 
 pytestmark = root_only

@@ -21,8 +21,8 @@ from nettop.collectors.netns import resolve
 from nettop.collectors.procfs import ProcRoot
 from nettop.collectors.sampler import Sampler
 from nettop.collectors.snapshot import build_snapshot
-from nettop.collectors.sources import Cadence
 from nettop.collectors.store import State, Store
+from nettop.collectors.tiers import Cadence
 from nettop.collectors.views.context import Mark, ViewContext
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")

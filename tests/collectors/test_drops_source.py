@@ -21,8 +21,8 @@ from nettop.collectors.recording import Recorder, make_header, read_recording
 from nettop.collectors.replay import Player
 from nettop.collectors.sampler import Sampler, default_sources
 from nettop.collectors.snapshot import build_snapshot
-from nettop.collectors.sources import Cadence
 from nettop.collectors.store import State, Store
+from nettop.collectors.tiers import Cadence
 from nettop.collectors.views.context import Mark, ViewContext
 from nettop.collectors.views.drops import pair_rows, reason_rows
 

@@ -13,8 +13,8 @@ from nettop.collectors import keys
 from nettop.collectors.keys import REGISTRY, CodecError, Key
 from nettop.collectors.procfs import ProcRoot
 from nettop.collectors.sampler import Sampler, default_sources
-from nettop.collectors.sources import Cadence
 from nettop.collectors.store import Store
+from nettop.collectors.tiers import Cadence
 
 
 def details_of(store: Store) -> dict[str, Any]:

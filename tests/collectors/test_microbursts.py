@@ -15,8 +15,8 @@ from nettop.collectors.budget import Budget
 from nettop.collectors.netns import resolve
 from nettop.collectors.procfs import ProcRoot
 from nettop.collectors.sampler import Sampler
-from nettop.collectors.sources import Cadence
 from nettop.collectors.store import Store
+from nettop.collectors.tiers import Cadence
 
 pytestmark = root_only
 

@@ -17,8 +17,8 @@ from nettop.collectors.nlinfo import link_relations
 from nettop.collectors.procfs import ProcRoot
 from nettop.collectors.sampler import Sampler
 from nettop.collectors.snapshot import build_snapshot
-from nettop.collectors.sources import Cadence
 from nettop.collectors.store import Store
+from nettop.collectors.tiers import Cadence
 
 COUNTERS = ("bytes", "packets", "drops", "overlimits", "requeues")
 

@@ -32,8 +32,8 @@ from nettop.collectors.recording import (
 from nettop.collectors.replay import Player
 from nettop.collectors.sampler import Sampler
 from nettop.collectors.snapshot import build_snapshot
-from nettop.collectors.sources import Cadence
 from nettop.collectors.store import Store
+from nettop.collectors.tiers import Cadence
 from nettop.tui import exitcodes
 
 NETTOP = [sys.executable, "-m", "nettop.tui.cli"]

@@ -15,8 +15,8 @@ from conftest import K
 from nettop.collectors.procfs import ProcRoot
 from nettop.collectors.sampler import Sampler
 from nettop.collectors.snapshot import build_snapshot
-from nettop.collectors.sources import Cadence, Tier
 from nettop.collectors.store import State, Store
+from nettop.collectors.tiers import Cadence, Tier
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
