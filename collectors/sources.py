@@ -189,7 +189,7 @@ class SysctlSource(BaseSource):
 
     key = keys.SYSCTLS
     tier = Tier.COLD
-    max_share = 0.005  # per-link knobs: ~40 ms a read at 1000 links
+    max_share = 0.002  # per-link knobs: ~30 ms a read at 1000 links, so every ~15 s
 
     def __init__(self, root: ProcRoot) -> None:
         self.root = root
