@@ -44,6 +44,7 @@ RESTART_DELAY = 1.0
 # The budget never slows the hot tier below 1 Hz: three missed reads of the slowest cadence a
 # tier can have, and its figures are stale.
 MISSED_READS = 3
+DUE_SLACK = 1e-6  # seconds: reads due on the same grid tick, up to rounding, share one wake-up
 SLOWED_FROM = 2.0  # seconds: a source read at least this often is not worth a word in the status line
 SLOWED_BY = 1.25  # a paced source is "slowed" once its reads are this much further apart than its tier's
 
@@ -187,7 +188,7 @@ class Sampler:
         now = self.clock()
         for src in self.all_sources:
             name = src.key.name
-            if self._due.get(name, 0.0) <= now:
+            if self._due.get(name, 0.0) <= now + DUE_SLACK:
                 step = self._read(src)
                 self._due[name] = self._on_grid(max(self._due.get(name, now) + step, now), src.tier)
         if self._netns_inode is not None and self._due.get("netns", 0.0) <= now:
@@ -196,15 +197,17 @@ class Sampler:
         return min(self._due.values())
 
     def _on_grid(self, due: float, tier: Tier) -> float:
-        """Slower tiers wake with the burst tick due next after them, not on their own: every wake-up
-        costs CPU (about 0.1 ms of this thread's on a VM, whatever is read)."""
+        """Slower tiers wake with a burst tick, not on their own: every wake-up costs CPU (about
+        0.1 ms of this thread's on a VM, whatever is read)."""
         if tier is Tier.BURST:
             return due
         burst = self._due.get(self._burst_probe) if self._burst_probe else None
         if burst is None:
             return due
         step = self.cadence.of(Tier.BURST)
-        return due if due <= burst else burst + step * math.ceil((due - burst) / step - 1e-9)
+        # the tick at or before the due time: a tier is never read less often than asked (counters
+        # at >= 1 Hz however slow the gauges), at most one burst step more often
+        return due if due <= burst else burst + step * math.floor((due - burst) / step + 1e-9)
 
     def _read(self, src: Source) -> float:
         """Read one source (or stand it by), account what it cost; its next step."""

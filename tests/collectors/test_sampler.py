@@ -261,3 +261,24 @@ def test_a_costly_source_paces_itself_outside_the_budget_and_not_by_its_first_re
     assert 1.5 <= step <= 3.5, step  # ~20 ms / 1 % = 2 s, whatever the first read cost
     assert "costly-test" in sampler.slowed
     assert sampler._tier_cpu.get(Tier.WARM, 0.0) == 0.0 and sampler._paced_cpu >= 0.2
+
+
+class Cheap(Costly):
+    def __init__(self, name: str, tier: Tier) -> None:
+        super().__init__(0.0)
+        self.key, self.tier, self.max_share = K(name), tier, None
+
+
+@pytest.mark.parametrize("burst", [0.01, 0.07, 0.72, 1.0])
+def test_slower_tiers_ride_burst_ticks_and_are_never_read_less_often_than_asked(clock: FakeClock,
+                                                                               burst: float) -> None:
+    gauges, counters, warm = Cheap("g-test", Tier.BURST), Cheap("c-test", Tier.HOT), Cheap("w-test", Tier.WARM)
+    sampler = Sampler(ProcRoot(), Store(), Cadence(hot=1.0, warm=1.0, cold=10.0, burst=burst), clock=clock,
+                      sources=[gauges, counters, warm])
+    start, wakes = clock.now, 0
+    while clock.now < start + 60:
+        clock.now = max(clock.now, sampler.tick())
+        wakes += 1
+    assert counters.reads >= 60 and warm.reads >= 60  # 1 Hz asked: at least 1 Hz given
+    assert counters.reads <= 60 * 1.0 / max(burst, 0.5) + 2  # and not much more
+    assert wakes <= gauges.reads + 1  # no wake-up of their own: they ride the gauges' ticks
