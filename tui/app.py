@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
@@ -16,6 +19,7 @@ from textual.screen import Screen
 from nettop.widgets import cjkwrap
 from nettop.widgets.i18n import localize_bindings, set_language, tr
 
+from . import exitcodes
 from .datasource import DataSource
 from .livescreen import LiveScreen
 from .monitor import MonitorScreen, ScreenOptions
@@ -23,6 +27,7 @@ from .notebook import NoteBook
 from .panes import DEFAULT_PANES, PANES, ordered
 from .screens import HelpLine, HelpScreen, binding_lines
 
+EXIT_GRACE = 3.0  # seconds Textual gets to give the terminal back after SIGTERM or SIGHUP
 SAMPLER_FAILED = 70  # EX_SOFTWARE: the display was showing figures that had stopped
 
 
@@ -86,7 +91,21 @@ class NettopApp(App[int]):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, self.exit)
+                loop.add_signal_handler(sig, self._on_signal)
+
+    def _on_signal(self) -> None:
+        self.exit()
+        threading.Thread(target=self._exit_anyway, name="nettop-exit", daemon=True).start()
+
+    def _exit_anyway(self) -> None:
+        """Textual's shutdown can block for good writing to a terminal that is gone (a SIGHUP as
+        the first frame is drawn: its writer queue fills and is never drained). Past a grace
+        period the sampler and any recording are stopped (what was recorded is flushed) and the
+        process ends: nettop never outlives its terminal."""
+        time.sleep(EXIT_GRACE)
+        with contextlib.suppress(Exception):
+            self.data.stop()
+        os._exit(exitcodes.OK)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_sections()))

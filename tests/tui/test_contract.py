@@ -3,6 +3,7 @@ exit code for every failure, nothing half written, privileges said plainly, sign
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -166,6 +167,40 @@ def test_a_signal_to_the_tui_gives_the_terminal_back(sig: signal.Signals) -> Non
         term.wait_for("NETTOP-EXITED 0", 5)
         assert _tmux(term.session, "#{alternate_on}") == "0"
         assert _tmux(term.session, "#{mouse_any_flag}") in ("0", "")
+
+
+@pytest.mark.skipif(not needs_tmux, reason="needs tmux")
+def test_the_tui_never_outlives_its_terminal() -> None:
+    """The terminal closed (tmux session killed, SSH gone) as the first frame is drawn: Textual's
+    shutdown could block for good writing to it; nettop must end anyway."""
+    keeper = f"nettop-keep-{uuid.uuid4().hex[:6]}"
+    subprocess.run(["tmux", "new-session", "-d", "-s", keeper, "sleep 120"], check=True)
+    pids: list[int] = []
+    try:
+        for _ in range(6):
+            session = f"nettop-hup-{uuid.uuid4().hex[:6]}"
+            subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+                            f"{NETTOP} --procfs /proc"], check=True)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and "Overview" not in subprocess.run(
+                    ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout:
+                time.sleep(0.005)
+            shell = _tmux(session, "#{pane_pid}")
+            pids += [int(p) for p in subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True,
+                                                    check=False).stdout.split()] or [int(shell)]
+            subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+        deadline = time.monotonic() + 10  # the grace period (3 s) and then some
+        alive = pids
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.2)
+            alive = [p for p in pids if Path(f"/proc/{p}").exists()
+                     and "Z" not in Path(f"/proc/{p}/stat").read_text().split(")")[-1][:3]]
+        assert not alive, f"nettop still running after its terminal closed: {alive}"
+    finally:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        subprocess.run(["tmux", "kill-session", "-t", keeper], check=False)
 
 
 # --- recording ------------------------------------------------------------------------------------
