@@ -45,6 +45,8 @@ REFRESH_STEPS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
 FINDINGS_WINDOW = 10.0  # seconds: findings judge a trend, not one frame
 STALE_CHECK = 1.0  # seconds: even when nothing changes (a sampler stopped), a frame says so
 
+SAMPLER_START_DELAY = 0.1  # seconds after the first frame
+
 
 class SourceEvent(Message):
     """A source went down or came back (sent from the sampler thread)."""
@@ -122,10 +124,17 @@ class MonitorScreen(Screen[None]):
     def grid(self) -> PaneGrid:
         return self.query_one(PaneGrid)
 
+    def _start_sampling(self) -> None:
+        def on_event(src: str, text: str) -> None:
+            self.post_message(SourceEvent(src, text))
+
+        self.data.start(on_event)
+
     def on_mount(self) -> None:
-        # the sampler's first pass (every tier, pyroute2's import) would hold the GIL while the
-        # first frame is drawn: it starts right after that frame
-        self.call_after_refresh(self.data.start, lambda src, text: self.post_message(SourceEvent(src, text)))
+        # the sampler's first pass (its imports, every tier, pyroute2) would hold the GIL while the
+        # first frame is drawn and while Textual's writer thread sends it to the terminal: it
+        # starts a moment after that frame
+        self.call_after_refresh(self.set_timer, SAMPLER_START_DELAY, self._start_sampling)
         origin = self.data.origin()
         self.mark = (Mark.at(self.data.store, origin) if origin is not None
                      else Mark.take(self.data.store, self.data.now()))
