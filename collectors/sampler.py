@@ -45,7 +45,7 @@ RESTART_DELAY = 1.0
 # tier can have, and its figures are stale.
 MISSED_READS = 3
 DUE_SLACK = 1e-6  # seconds: reads due on the same grid tick, up to rounding, share one wake-up
-SLOWED_FROM = 2.0  # seconds: a source read at least this often is not worth a word in the status line
+SLOWED_FROM = 5.0  # seconds: a source read at least this often is not worth a word in the status line
 SLOWED_BY = 1.25  # a paced source is "slowed" once its reads are this much further apart than its tier's
 
 

@@ -254,13 +254,13 @@ class Costly:
 
 
 def test_a_costly_source_paces_itself_outside_the_budget_and_not_by_its_first_read(clock: FakeClock) -> None:
-    src = Costly(0.02, first=10)  # 200 ms first (imports, cold caches), then 20 ms a read
+    src = Costly(0.06, first=5)  # 300 ms first (imports, cold caches), then 60 ms a read
     sampler = Sampler(ProcRoot(), Store(), Cadence.for_interval(0.01), clock=clock, sources=[src])
-    assert sampler._read(src) == sampler.cadence.of(Tier.WARM)  # not 200 ms / 1 % = 20 s
+    assert sampler._read(src) == sampler.cadence.of(Tier.WARM)  # not 300 ms / 1 % = 30 s
     step = sampler._read(src)
-    assert 1.5 <= step <= 3.5, step  # ~20 ms / 1 % = 2 s, whatever the first read cost
+    assert 4.5 <= step <= 9, step  # ~60 ms / 1 % = 6 s, whatever the first read cost
     assert "costly-test" in sampler.slowed
-    assert sampler._tier_cpu.get(Tier.WARM, 0.0) == 0.0 and sampler._paced_cpu >= 0.2
+    assert sampler._tier_cpu.get(Tier.WARM, 0.0) == 0.0 and sampler._paced_cpu >= 0.3
 
 
 class Cheap(Costly):
