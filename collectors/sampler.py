@@ -103,9 +103,8 @@ class Sampler:
         self._burst_probe = next((src.key.name for src in self.sources if src.tier is Tier.BURST), None)
         self._tier_cpu: dict[Tier, float] = {}  # CPU of each tier's reads since the budget last looked
         self._paced_cpu = 0.0  # CPU of the self-pacing sources' reads: counted by their average share
-        self._read_once: set[str] = set()
+        self._reads: dict[str, int] = {}  # reads of each source so far
         self._paced_share: dict[str, float] = {}  # each paced source's CPU share at its pace
-        self._read_twice: set[str] = set()
         self.costs: dict[str, float] = {}  # CPU seconds per read of each source (smoothed)
         self.slowed: dict[str, tuple[float, float]] = {}  # costly sources read slower: (interval, cost)
         self._stop = threading.Event()
@@ -220,10 +219,10 @@ class Sampler:
         cpu0 = time.thread_time()
         self.sample_source(src)
         spent = time.thread_time() - cpu0
-        first = name not in self._read_once
+        reads = self._reads[name] = self._reads.get(name, 0) + 1
+        first = reads == 1
         # the second read starts the average afresh: a first one pays for imports and cold caches
-        before = self.costs.get(name) if name in self._read_twice else None
-        (self._read_twice if not first else self._read_once).add(name)
+        before = self.costs.get(name) if reads > 2 else None
         self.costs[name] = spent if before is None else 0.7 * before + 0.3 * spent
         if src.max_share:
             self._paced_cpu += spent

@@ -21,6 +21,7 @@ from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from ..netlink import open_socket
 from .wire import (
     ALL_STATES,
     BASE_FIELDS,
@@ -154,24 +155,11 @@ def _build_table(groups: Sequence[_Group], fields: Sequence[Field]) -> SockTable
                      {f.name: column(i) for i, f in enumerate(fields) if i >= len(BASE_FIELDS)})
 
 
-def open_diag_socket(rcvbuf: int = 1 << 20) -> socket.socket:
-    """A sock_diag socket of the calling thread's network namespace (the sampler's thread has
-    entered the watched one before anything is opened)."""
-    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, NETLINK_SOCK_DIAG)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        sock.bind((0, 0))
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
 class ConnDumper:
     """Dumps the TCP and UDP sockets of one network namespace. One per thread."""
 
     def __init__(self, bufsize: int = 1 << 18) -> None:
-        self.sock = open_diag_socket()
+        self.sock = open_socket(NETLINK_SOCK_DIAG)  # the calling thread's namespace
         self._words = array("I", bytes(bufsize))  # u32 view: strided slices of it are fast
         self._view = memoryview(self._words).cast("B")
         self._seq = self._pending = 0  # _pending: a dump not yet read to its end
